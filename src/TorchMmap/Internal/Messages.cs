@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace TorchMmap.Internal;
+
+/// <summary>Every message the library throws, by name, so wording stays consistent and each one names the file.</summary>
+internal static class Messages
+{
+    public const string EmptyFile = "'{0}' is empty: a .npy file starts with a {1}-byte preamble.";
+    public const string FileTooShort = "'{0}' is {1} bytes long, too short for a .npy preamble ({2} bytes).";
+    public const string BadMagic = "'{0}' is not a .npy file: the first 6 bytes are {1}, expected 93-4E-55-4D-50-59 (\\x93NUMPY) at offset 0.";
+    public const string UnknownVersion = "'{0}' has .npy format version {1}.{2} at offset 6; only 1.0, 2.0 and 3.0 exist.";
+    public const string HeaderPastEnd = "'{0}': the header length at offset 8 says {1} bytes, but only {2} bytes follow the preamble.";
+    public const string HeaderTooLong = "'{0}': the header is {1} bytes, over the limit of {2} (NumPy's max_header_size); raise NpyReadOptions.MaxHeaderLength if the file is trusted.";
+    public const string HeaderNotText = "'{0}': the header at offset {1} is not valid {2} text.";
+    public const string HeaderSyntax = "'{0}': the header is not a Python literal dict: {1} at header offset {2} (file offset {3}).";
+    public const string HeaderNotDict = "'{0}': the header is not a dict but {1}.";
+    public const string HeaderKeys = "'{0}': the header must have exactly the keys 'descr', 'fortran_order' and 'shape'; it has {1}.";
+    public const string HeaderDuplicateKey = "'{0}': the header names the key '{1}' twice.";
+    public const string DescrNotString = "'{0}': 'descr' must be a string; it is {1}.";
+    public const string FortranNotBool = "'{0}': 'fortran_order' must be True or False; it is {1}.";
+    public const string ShapeNotTuple = "'{0}': 'shape' must be a tuple of integers; it is {1}.";
+    public const string ShapeNegative = "'{0}': dimension {1} of the shape is {2}; dimensions cannot be negative.";
+    public const string ShapeOverflow = "'{0}': the shape {1} of {2} holds more bytes than a 64-bit offset can address.";
+    public const string DataTooShort = "'{0}': the shape {1} of {2} needs {3} bytes of data from offset {4}, but the file has only {5}.";
+    public const string DescrUnknown = "'{0}': the descr '{1}' is not a NumPy dtype this reader knows.";
+    public const string DescrUnsupported = "'{0}': the dtype '{1}' cannot be loaded: {2}.";
+    public const string NpzNotZip = "'{0}' is not an .npz (zip) archive: {1}.";
+    public const string NpzBadEntry = "'{0}': the archive entry '{1}' is malformed: {2}.";
+    public const string NpzNoEntry = "'{0}' has no array named '{1}'.";
+    public const string NpzCompressed = "'{0}': the entry '{1}' is compressed (method {2}) and cannot be memory-mapped; load it with Npy.LoadNpz, or write the archive with np.savez (not savez_compressed).";
+    public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
+
+    public static string Format(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);
+}
