@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using TorchMmap.Internal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Format;
+
+/// <summary>
+/// Streams rows into a new .npy file whose final length is not known in advance, so arrays larger than memory can be
+/// built a chunk at a time. The file appears at its path only when <see cref="Complete"/> succeeds.
+/// </summary>
+/// <remarks>
+/// Rows go to a temporary file beside the target; <see cref="Complete"/> writes the final header (NumPy leaves room for
+/// the row count to grow, so the header keeps its length), flushes to disk and renames the file into place. A writer
+/// that is disposed, or a process that dies, before completing leaves any previous file at the path untouched and no
+/// partial file that reads as valid. Not thread safe.
+/// </remarks>
+public sealed class NpyWriter : IDisposable
+{
+    private const int BufferSize = 1 << 20;
+
+    private readonly long[] _rowShape;
+    private readonly NpyHeader _provisional;
+    private FileStream? _stream;
+    private bool _completed;
+
+    private NpyWriter(string path, string tempPath, FileStream stream, NpyDType dtype, long[] rowShape, NpyHeader provisional)
+    {
+        Path = path;
+        TempPath = tempPath;
+        _stream = stream;
+        DType = dtype;
+        _rowShape = rowShape;
+        _provisional = provisional;
+        RowElements = NpyHeader.ComputeElementCount(rowShape) ?? 0;
+        RowBytes = RowElements * dtype.ItemSize;
+    }
+
+    /// <summary>The final path of the file.</summary>
+    public string Path { get; }
+
+    /// <summary>The temporary file being written until <see cref="Complete"/>.</summary>
+    public string TempPath { get; }
+
+    /// <summary>The element type written.</summary>
+    public NpyDType DType { get; }
+
+    /// <summary>The shape of each row.</summary>
+    public IReadOnlyList<long> RowShape => _rowShape;
+
+    /// <summary>Elements per row.</summary>
+    public long RowElements { get; }
+
+    /// <summary>Bytes per row.</summary>
+    public long RowBytes { get; }
+
+    /// <summary>Rows written so far.</summary>
+    public long RowCount { get; private set; }
+
+    /// <summary>True once <see cref="Complete"/> has succeeded.</summary>
+    public bool IsCompleted => _completed;
+
+    /// <summary>Starts a new .npy file of rows of <paramref name="rowShape"/>.</summary>
+    /// <param name="path">The final path; an existing file there is replaced only on <see cref="Complete"/>.</param>
+    /// <param name="dtype">The element type, in native byte order.</param>
+    /// <param name="rowShape">The shape of one row (empty for a 1-d array).</param>
+    /// <returns>The writer; dispose it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension of <paramref name="rowShape"/> is negative.</exception>
+    /// <exception cref="IOException">The temporary file cannot be created.</exception>
+    public static NpyWriter Create(string path, NpyDType dtype, ReadOnlySpan<long> rowShape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(dtype);
+        long[] shape = new long[rowShape.Length + 1];
+        rowShape.CopyTo(shape.AsSpan(1));
+        NpyHeader provisional = NpyHeader.Create(dtype, shape);
+        string full = System.IO.Path.GetFullPath(path);
+        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, BufferSize);
+        try
+        {
+            // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
+            stream.Write(new byte[provisional.EncodedLength]);
+            return new NpyWriter(path, temp, stream, dtype, rowShape.ToArray(), provisional);
+        }
+        catch
+        {
+            stream.Dispose();
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Appends the rows of <paramref name="rows"/>, a CPU tensor of shape (k, *RowShape) and the writer's type.</summary>
+    /// <param name="rows">The rows; not disposed.</param>
+    /// <exception cref="ArgumentException">The tensor's type, shape or device does not match.</exception>
+    /// <exception cref="InvalidOperationException">The writer is completed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    public unsafe void Append(Tensor rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        FileStream stream = ThrowIfNotWritable();
+        if (DType.NeedsConversion || rows.dtype != DType.ScalarType)
+            throw new ArgumentException($"The rows are {rows.dtype}; '{Path}' is written as {DType}, which takes {(DType.NeedsConversion ? "spans, not tensors" : DType.ScalarType.ToString())}.", nameof(rows));
+        long[] shape = rows.shape;
+        if (shape.Length != _rowShape.Length + 1 || !shape.AsSpan(1).SequenceEqual(_rowShape))
+            throw new ArgumentException($"The rows have shape {NpyHeader.FormatShape(shape)}; rows of '{Path}' have shape {NpyHeader.FormatShape(_rowShape)}.", nameof(rows));
+        using DisposeScope scope = torch.NewDisposeScope();
+        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException("The rows must be on the CPU.", nameof(rows));
+        byte* p = TensorMemory.DataPointer(source, nameof(rows));
+        WriteRaw(stream, p, shape[0] * RowBytes);
+        RowCount += shape[0];
+    }
+
+    /// <summary>Appends whole rows from a span of elements (or of raw bytes, when <typeparamref name="T"/> is <see cref="byte"/>).</summary>
+    /// <typeparam name="T">An element type of the dtype's item size, or <see cref="byte"/>.</typeparam>
+    /// <param name="values">The values, in C order and the dtype's byte order; a whole number of rows.</param>
+    /// <exception cref="ArgumentException">The element size or the number of values does not fit.</exception>
+    /// <exception cref="InvalidOperationException">The writer is completed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    public void Append<T>(ReadOnlySpan<T> values) where T : unmanaged
+    {
+        FileStream stream = ThrowIfNotWritable();
+        int size = Unsafe.SizeOf<T>();
+        if (size != DType.ItemSize && typeof(T) != typeof(byte))
+            throw new ArgumentException($"{typeof(T).Name} is {size} bytes; elements of {DType} are {DType.ItemSize}.", nameof(values));
+        long bytes = (long)values.Length * size;
+        if (RowBytes == 0 ? bytes != 0 : bytes % RowBytes != 0)
+            throw new ArgumentException($"{values.Length} values are not a whole number of rows of {RowElements} elements.", nameof(values));
+        stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+        RowCount += RowBytes == 0 ? 0 : bytes / RowBytes;
+    }
+
+    /// <summary>Appends <paramref name="count"/> empty rows (only meaningful when a row has no elements).</summary>
+    /// <param name="count">The number of rows.</param>
+    /// <exception cref="InvalidOperationException">Rows have elements, or the writer is completed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    public void AppendEmptyRows(long count)
+    {
+        ThrowIfNotWritable();
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (RowElements != 0)
+            throw new InvalidOperationException("Rows of this writer have elements; append their data instead.");
+        RowCount += count;
+    }
+
+    /// <summary>Writes the final header, flushes the file to disk and moves it to <see cref="Path"/>.</summary>
+    /// <exception cref="InvalidOperationException">The writer is already completed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    /// <exception cref="IOException">The file cannot be written or moved.</exception>
+    public void Complete()
+    {
+        FileStream stream = ThrowIfNotWritable();
+        long[] shape = new long[_rowShape.Length + 1];
+        shape[0] = RowCount;
+        _rowShape.CopyTo(shape, 1);
+        NpyHeader header = _provisional.WithShape(shape);
+        stream.Flush();
+        stream.Position = 0;
+        header.WriteTo(stream);
+        stream.Flush(flushToDisk: true);
+        stream.Dispose();
+        _stream = null;
+        File.Move(TempPath, Path, overwrite: true);
+        _completed = true;
+    }
+
+    /// <summary>Closes the writer; if it was not completed, deletes the temporary file and leaves <see cref="Path"/> as it was.</summary>
+    public void Dispose()
+    {
+        FileStream? stream = Interlocked.Exchange(ref _stream, null);
+        if (stream is null)
+            return;
+        stream.Dispose();
+        if (!_completed)
+            File.Delete(TempPath);
+    }
+
+    private FileStream ThrowIfNotWritable()
+    {
+        if (_completed)
+            throw new InvalidOperationException($"The writer for '{Path}' is already completed.");
+        return _stream ?? throw new ObjectDisposedException(nameof(NpyWriter), $"The writer for '{Path}' has been disposed.");
+    }
+
+    private static unsafe void WriteRaw(Stream stream, byte* p, long bytes)
+    {
+        const int Chunk = 1 << 30;
+        for (long done = 0; done < bytes; done += Chunk)
+            stream.Write(new ReadOnlySpan<byte>(p + done, (int)Math.Min(Chunk, bytes - done)));
+    }
+}

@@ -1,0 +1,217 @@
+using System.Buffers.Binary;
+using System.Text;
+using TorchMmap.Internal;
+using static TorchMmap.Format.NpzLayout;
+
+namespace TorchMmap.Format;
+
+/// <summary>
+/// The directory of an .npz archive (a zip of .npy files, as <c>np.savez</c> writes): each entry's name,
+/// compression and exact location, validated against the file's length.
+/// </summary>
+/// <remarks>Only the zip records are read here; the arrays themselves are read by <see cref="Npy"/> and <see cref="Storage.NpyArray"/>.</remarks>
+public sealed class NpzArchive
+{
+    private readonly Dictionary<string, NpzEntry> _byName;
+
+    private NpzArchive(string path, List<NpzEntry> entries)
+    {
+        Path = path;
+        Entries = entries;
+        _byName = new Dictionary<string, NpzEntry>(StringComparer.Ordinal);
+        foreach (NpzEntry e in entries)
+            _byName.TryAdd(e.ArrayName, e);
+    }
+
+    /// <summary>The archive's path.</summary>
+    public string Path { get; }
+
+    /// <summary>The entries in directory order.</summary>
+    public IReadOnlyList<NpzEntry> Entries { get; }
+
+    /// <summary>Reads and validates the directory of the archive at <paramref name="path"/>.</summary>
+    /// <param name="path">The .npz file.</param>
+    /// <returns>The directory.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed zip archive.</exception>
+    /// <exception cref="NotSupportedException">The archive is encrypted or spans several disks.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static NpzArchive Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        return ReadDirectory(stream, path);
+    }
+
+    /// <summary>Finds an array by name (with or without <c>.npy</c>).</summary>
+    /// <param name="name">The array name.</param>
+    /// <returns>The entry.</returns>
+    /// <exception cref="KeyNotFoundException">There is no such array.</exception>
+    public NpzEntry Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (_byName.TryGetValue(name, out NpzEntry? entry))
+            return entry;
+        if (name.EndsWith(".npy", StringComparison.Ordinal) && _byName.TryGetValue(name[..^4], out entry))
+            return entry;
+        throw new KeyNotFoundException(Messages.Format(Messages.NpzNoEntry, Path, name));
+    }
+
+    internal static NpzArchive ReadDirectory(Stream stream, string path)
+    {
+        long fileLength = stream.Length;
+        if (fileLength == 0)
+            throw new InvalidDataException(Messages.Format(Messages.NpzNotZip, path, "the file is empty"));
+        if (fileLength < EndOfCentralDirectoryLength)
+            throw Bad(path, $"the file is {fileLength} bytes, shorter than a zip end record");
+
+        // The end record sits within the last 22 + 65535 bytes (its comment can be that long).
+        int tailLength = (int)Math.Min(fileLength, EndOfCentralDirectoryLength + MaxCommentLength);
+        byte[] tail = ReadAt(stream, fileLength - tailLength, tailLength, path);
+        int eocd = -1;
+        for (int i = tail.Length - EndOfCentralDirectoryLength; i >= 0; i--)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(i)) == EndOfCentralDirectorySignature
+                && i + EndOfCentralDirectoryLength + BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(i + 20)) == tail.Length)
+            {
+                eocd = i;
+                break;
+            }
+        }
+        if (eocd < 0)
+            throw Bad(path, "no zip end-of-central-directory record");
+        long eocdOffset = fileLength - tailLength + eocd;
+        ReadOnlySpan<byte> end = tail.AsSpan(eocd, EndOfCentralDirectoryLength);
+        if (BinaryPrimitives.ReadUInt16LittleEndian(end[4..]) != 0 || BinaryPrimitives.ReadUInt16LittleEndian(end[6..]) != 0)
+            throw new NotSupportedException(Messages.Format(Messages.NpzNotZip, path, "multi-disk archives are not supported"));
+        long count = BinaryPrimitives.ReadUInt16LittleEndian(end[EocdEntryCountOffset..]);
+        long dirSize = BinaryPrimitives.ReadUInt32LittleEndian(end[EocdDirectorySizeOffset..]);
+        long dirOffset = BinaryPrimitives.ReadUInt32LittleEndian(end[EocdDirectoryOffsetOffset..]);
+
+        if (count == Saturated16 || dirSize == Saturated32 || dirOffset == Saturated32)
+            (count, dirSize, dirOffset) = ReadZip64End(stream, eocdOffset, path);
+        if (dirOffset > eocdOffset || dirSize > eocdOffset - dirOffset)
+            throw Bad(path, $"the central directory ({dirSize} bytes at offset {dirOffset}) lies outside the file");
+        if (count > dirSize / CentralHeaderLength)
+            throw Bad(path, $"{count} entries cannot fit in a central directory of {dirSize} bytes");
+
+        byte[] dir = ReadAt(stream, dirOffset, (int)dirSize, path);
+        var entries = new List<NpzEntry>((int)count);
+        int at = 0;
+        for (long n = 0; n < count; n++)
+            entries.Add(ReadEntry(stream, dir, ref at, dirOffset, path));
+        return new NpzArchive(path, entries);
+    }
+
+    private static (long Count, long DirSize, long DirOffset) ReadZip64End(Stream stream, long eocdOffset, string path)
+    {
+        if (eocdOffset < Zip64LocatorLength)
+            throw Bad(path, "the zip64 end-of-central-directory locator is missing");
+        byte[] locator = ReadAt(stream, eocdOffset - Zip64LocatorLength, Zip64LocatorLength, path);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(locator) != Zip64LocatorSignature)
+            throw Bad(path, "the zip64 end-of-central-directory locator is missing");
+        long recordOffset = (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(locator.AsSpan(Zip64LocatorEocdOffset)), long.MaxValue);
+        if (recordOffset > eocdOffset - Zip64LocatorLength - Zip64EocdLength)
+            throw Bad(path, $"the zip64 end record offset {recordOffset} is out of range");
+        byte[] record = ReadAt(stream, recordOffset, Zip64EocdLength, path);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Zip64EndOfCentralDirectorySignature)
+            throw Bad(path, $"no zip64 end record at offset {recordOffset}");
+        return (Clamp(BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(Zip64EocdEntryCountOffset))),
+                Clamp(BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(Zip64EocdDirectorySizeOffset))),
+                Clamp(BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(Zip64EocdDirectoryOffsetOffset))));
+    }
+
+    private static NpzEntry ReadEntry(Stream stream, byte[] dir, ref int at, long dirOffset, string path)
+    {
+        if (dir.Length - at < CentralHeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(dir.AsSpan(at)) != CentralHeaderSignature)
+            throw Bad(path, $"no central directory header at offset {dirOffset + at}");
+        ReadOnlySpan<byte> h = dir.AsSpan(at, CentralHeaderLength);
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralFlagsOffset..]);
+        int method = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralMethodOffset..]);
+        long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralCompressedSizeOffset..]);
+        long size = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralSizeOffset..]);
+        int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralNameLengthOffset..]);
+        int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralExtraLengthOffset..]);
+        int commentLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralCommentLengthOffset..]);
+        long local = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralLocalHeaderOffset..]);
+        int recordLength = CentralHeaderLength + nameLength + extraLength + commentLength;
+        if (dir.Length - at < recordLength)
+            throw Bad(path, $"the central directory header at offset {dirOffset + at} runs past the directory");
+        string name = Encoding.UTF8.GetString(dir, at + CentralHeaderLength, nameLength);
+        ReadOnlySpan<byte> extra = dir.AsSpan(at + CentralHeaderLength + nameLength, extraLength);
+        at += recordLength;
+
+        if ((flags & EncryptedFlag) != 0)
+            throw new NotSupportedException(Messages.Format(Messages.NpzBadEntry, path, name, "it is encrypted"));
+        if (method is not (0 or 8))
+            throw new NotSupportedException(Messages.Format(Messages.NpzBadEntry, path, name, $"compression method {method} is not supported (only stored and deflate)"));
+        ApplyZip64Extra(extra, ref size, ref compressed, ref local, path, name);
+        if (method == 0 && compressed != size)
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"it is stored, but its compressed size {compressed} differs from its size {size}"));
+
+        long fileLength = stream.Length;
+        if (local > fileLength - LocalHeaderLength)
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"its local header offset {local} is past the end of the file"));
+        byte[] lh = ReadAt(stream, local, LocalHeaderLength, path);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(lh) != LocalHeaderSignature)
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"no local header at offset {local}"));
+        if (BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalMethodOffset)) != method)
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, "its local header and directory disagree on the compression method"));
+        long dataOffset = local + LocalHeaderLength
+            + BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalNameLengthOffset))
+            + BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalExtraLengthOffset));
+        if (dataOffset > fileLength || compressed > fileLength - dataOffset)
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"its {compressed} bytes at offset {dataOffset} run past the end of the file ({fileLength} bytes)"));
+        return new NpzEntry(path, name, method, compressed, size, dataOffset);
+    }
+
+    // Saturated 32-bit fields are replaced, in order, by 64-bit values in the zip64 extra field.
+    private static void ApplyZip64Extra(ReadOnlySpan<byte> extra, ref long size, ref long compressed, ref long local, string path, string name)
+    {
+        if (size != Saturated32 && compressed != Saturated32 && local != Saturated32)
+            return;
+        while (extra.Length >= 4)
+        {
+            ushort id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
+            if (length > extra.Length - 4)
+                break;
+            ReadOnlySpan<byte> data = extra.Slice(4, length);
+            if (id == Zip64ExtraId)
+            {
+                int p = 0;
+                if (size == Saturated32)
+                    size = Next(data, ref p, path, name);
+                if (compressed == Saturated32)
+                    compressed = Next(data, ref p, path, name);
+                if (local == Saturated32)
+                    local = Next(data, ref p, path, name);
+                return;
+            }
+            extra = extra[(4 + length)..];
+        }
+        throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, "a size or offset is saturated but there is no zip64 extra field"));
+    }
+
+    private static long Next(ReadOnlySpan<byte> data, ref int p, string path, string name)
+    {
+        if (data.Length - p < 8)
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, "its zip64 extra field is too short"));
+        long value = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(data[p..]));
+        p += 8;
+        return value;
+    }
+
+    private static long Clamp(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
+
+    private static byte[] ReadAt(Stream stream, long offset, int length, string path)
+    {
+        byte[] buffer = new byte[length];
+        stream.Position = offset;
+        if (stream.ReadAtLeast(buffer, length, throwOnEndOfStream: false) != length)
+            throw Bad(path, $"the file ended inside {length} bytes at offset {offset}");
+        return buffer;
+    }
+
+    private static InvalidDataException Bad(string path, string reason) => new(Messages.Format(Messages.NpzNotZip, path, reason));
+}

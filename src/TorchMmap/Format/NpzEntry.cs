@@ -1,0 +1,48 @@
+using TorchMmap.Internal;
+
+namespace TorchMmap.Format;
+
+/// <summary>One array stored in an .npz archive, as its zip central directory and local header describe it.</summary>
+public sealed class NpzEntry
+{
+    internal NpzEntry(string archivePath, string entryName, int compressionMethod, long compressedSize, long size, long dataOffset)
+    {
+        ArchivePath = archivePath;
+        EntryName = entryName;
+        ArrayName = entryName.EndsWith(".npy", StringComparison.Ordinal) ? entryName[..^4] : entryName;
+        CompressionMethod = compressionMethod;
+        CompressedSize = compressedSize;
+        Size = size;
+        DataOffset = dataOffset;
+    }
+
+    /// <summary>The archive the entry belongs to.</summary>
+    public string ArchivePath { get; }
+
+    /// <summary>The zip entry name, e.g. <c>x.npy</c>.</summary>
+    public string EntryName { get; }
+
+    /// <summary>The array name NumPy gives it: the entry name without <c>.npy</c>.</summary>
+    public string ArrayName { get; }
+
+    /// <summary>The zip compression method: 0 stored, 8 deflate.</summary>
+    public int CompressionMethod { get; }
+
+    /// <summary>True when the entry is stored uncompressed and can be memory-mapped in place.</summary>
+    public bool IsStored => CompressionMethod == 0;
+
+    /// <summary>The entry's size in the archive.</summary>
+    public long CompressedSize { get; }
+
+    /// <summary>The size of the embedded .npy file.</summary>
+    public long Size { get; }
+
+    /// <summary>The archive offset where the entry's (possibly compressed) bytes start.</summary>
+    public long DataOffset { get; }
+
+    internal void ThrowIfNotMappable()
+    {
+        if (!IsStored)
+            throw new NotSupportedException(Messages.Format(Messages.NpzCompressed, ArchivePath, EntryName, CompressionMethod));
+    }
+}

@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Internal;
+
+/// <summary>Creates CPU tensors and exposes their storage to the copy routines.</summary>
+internal static unsafe partial class TensorMemory
+{
+    // The same native library TorchSharp itself loads; it is already resident once any tensor exists.
+    [LibraryImport("LibTorchSharp")]
+    private static partial nint THSTensor_data(nint handle);
+
+    /// <summary>A new, uninitialised, contiguous CPU tensor.</summary>
+    public static Tensor Empty(ReadOnlySpan<long> shape, ScalarType type) => torch.empty(shape, dtype: type, device: torch.CPU);
+
+    /// <summary>The address of the first element of a contiguous CPU tensor (null when it has no elements).</summary>
+    /// <exception cref="ArgumentException">The tensor is not on the CPU or not contiguous.</exception>
+    public static byte* DataPointer(Tensor tensor, string paramName)
+    {
+        if (tensor.device_type != DeviceType.CPU)
+            throw new ArgumentException($"The tensor must be on the CPU; it is on {tensor.device}.", paramName);
+        if (!tensor.is_contiguous())
+            throw new ArgumentException("The tensor must be contiguous; call .contiguous() first.", paramName);
+        if (tensor.numel() == 0)
+            return null;
+        return (byte*)THSTensor_data(tensor.Handle);
+    }
+
+    /// <summary>Bytes per element of a tensor type.</summary>
+    public static int ElementSize(ScalarType type) => type switch
+    {
+        ScalarType.Bool or ScalarType.Byte or ScalarType.Int8 => 1,
+        ScalarType.Int16 or ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        ScalarType.Int32 or ScalarType.Float32 => 4,
+        ScalarType.Int64 or ScalarType.Float64 or ScalarType.ComplexFloat32 => 8,
+        ScalarType.ComplexFloat64 => 16,
+        _ => throw new NotSupportedException($"Tensors of {type} are not supported."),
+    };
+}

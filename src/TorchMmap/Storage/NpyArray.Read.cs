@@ -1,0 +1,214 @@
+using TorchMmap.Internal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Storage;
+
+public sealed unsafe partial class NpyArray
+{
+    // Below this many bytes a batch is copied on the calling thread: handing work to the pool costs more.
+    private const long ParallelThresholdBytes = 512 * 1024;
+
+    /// <summary>Copies the rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) into a new tensor.</summary>
+    /// <param name="start">The first row.</param>
+    /// <param name="count">The number of rows.</param>
+    /// <returns>A new CPU tensor of shape (count, *RowShape), C order, native byte order; the caller owns it.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Length"/>].</exception>
+    /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public Tensor ReadRows(long start, long count)
+    {
+        long length = Length;
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, length - start);
+        Tensor result = TensorMemory.Empty(BatchShape(count), DType.ScalarType);
+        try
+        {
+            using MappedFile.Lease lease = _file.Acquire();
+            byte* dst = TensorMemory.DataPointer(result, nameof(result));
+            if (IsFortranOrder)
+            {
+                for (long r = 0; r < count; r++)
+                    CopyFortranRow(lease.Pointer, start + r, dst + r * LoadedRowBytes);
+            }
+            else
+            {
+                ElementCopier.Load(lease.Pointer + DataStart + start * RowBytes, dst, count * RowElements, DType);
+            }
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the rows at <paramref name="indices"/>, in that order, into a new tensor, as NumPy's <c>x[indices]</c>.</summary>
+    /// <param name="indices">Row indices in [0, <see cref="Length"/>), in any order, repeats allowed.</param>
+    /// <param name="threads">How many threads may share the copy of a large batch.</param>
+    /// <returns>A new CPU tensor of shape (indices.Length, *RowShape); the caller owns it.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
+    /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public Tensor Gather(ReadOnlySpan<long> indices, int threads = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        CheckIndices(indices);
+        Tensor result = TensorMemory.Empty(BatchShape(indices.Length), DType.ScalarType);
+        try
+        {
+            GatherCore(indices, TensorMemory.DataPointer(result, nameof(result)), threads);
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the rows at <paramref name="indices"/> into an existing tensor, which must be a contiguous CPU tensor of
+    /// shape (indices.Length, *RowShape) and this array's <see cref="Format.NpyDType.ScalarType"/>.</summary>
+    /// <param name="indices">Row indices in [0, <see cref="Length"/>).</param>
+    /// <param name="destination">The tensor to fill; the caller keeps ownership.</param>
+    /// <param name="threads">How many threads may share the copy.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong shape, type, device or layout.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public void GatherInto(ReadOnlySpan<long> indices, Tensor destination, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        CheckDestination(destination, indices.Length, nameof(destination));
+        CheckIndices(indices);
+        GatherCore(indices, TensorMemory.DataPointer(destination, nameof(destination)), threads);
+    }
+
+    /// <summary>Copies the whole array into a new tensor of the same shape, as <c>np.load</c> (Fortran-order files come back in C order).</summary>
+    /// <returns>A new CPU tensor; the caller owns it.</returns>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public Tensor ToTensor()
+    {
+        ReadOnlySpan<long> shape = ShapeSpan;
+        if (!IsFortranOrder || Rank < 2)
+        {
+            Tensor result = TensorMemory.Empty(shape, DType.ScalarType);
+            try
+            {
+                using MappedFile.Lease lease = _file.Acquire();
+                ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(result, nameof(result)), Header.ElementCount, DType);
+                return result;
+            }
+            catch
+            {
+                result.Dispose();
+                throw;
+            }
+        }
+
+        // Fortran order is C order of the reversed shape: read it that way, then reverse the axes.
+        using DisposeScope scope = torch.NewDisposeScope();
+        long[] reversed = shape.ToArray();
+        Array.Reverse(reversed);
+        Tensor raw = TensorMemory.Empty(reversed, DType.ScalarType);
+        using (MappedFile.Lease lease = _file.Acquire())
+            ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount, DType);
+        long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
+        return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The number of bytes one row takes once loaded.</summary>
+    internal long LoadedRowBytes => RowElements * DType.LoadedItemSize;
+
+    internal long[] BatchShape(long rows)
+    {
+        long[] shape = new long[_rowShape.Length + 1];
+        shape[0] = rows;
+        _rowShape.CopyTo(shape, 1);
+        return shape;
+    }
+
+    internal void CheckDestination(Tensor destination, long rows, string paramName)
+    {
+        if (destination.dtype != DType.ScalarType)
+            throw new ArgumentException($"The destination is {destination.dtype}; rows of '{Path}' load as {DType.ScalarType}.", paramName);
+        ReadOnlySpan<long> expected = BatchShape(rows);
+        if (!destination.shape.AsSpan().SequenceEqual(expected))
+            throw new ArgumentException($"The destination has shape {Format.NpyHeader.FormatShape(destination.shape)}; {rows} rows of '{Path}' need {Format.NpyHeader.FormatShape(expected)}.", paramName);
+    }
+
+    internal void CheckIndices(ReadOnlySpan<long> indices)
+    {
+        ulong length = (ulong)Length;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if ((ulong)indices[i] >= length)
+                ThrowIndexOutOfRange(indices[i], i, nameof(indices));
+        }
+    }
+
+    /// <summary>Copies already-checked rows to <paramref name="dst"/>, a buffer of indices.Length × <see cref="LoadedRowBytes"/> bytes.</summary>
+    internal void GatherCore(ReadOnlySpan<long> indices, byte* dst, int threads)
+    {
+        if (indices.Length == 0 || RowElements == 0)
+            return;
+        using MappedFile.Lease lease = _file.Acquire();
+        long totalBytes = indices.Length * LoadedRowBytes;
+        int parts = (int)Math.Min(threads, Math.Min(indices.Length, Math.Max(1, totalBytes / ParallelThresholdBytes)));
+        if (parts <= 1)
+        {
+            CopyRange(lease.Pointer, indices, dst);
+            return;
+        }
+        fixed (long* first = indices)
+        {
+            nint ip = (nint)first, src = (nint)lease.Pointer, dp = (nint)dst;
+            int n = indices.Length;
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                int from = (int)((long)n * p / parts);
+                int to = (int)((long)n * (p + 1) / parts);
+                var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
+                CopyRange((byte*)src, slice, (byte*)dp + from * LoadedRowBytes);
+            });
+        }
+    }
+
+    // Runs of consecutive indices are copied with one call each.
+    private void CopyRange(byte* file, ReadOnlySpan<long> indices, byte* dst)
+    {
+        long loadedRow = LoadedRowBytes;
+        if (IsFortranOrder)
+        {
+            for (int i = 0; i < indices.Length; i++)
+                CopyFortranRow(file, indices[i], dst + i * loadedRow);
+            return;
+        }
+        byte* data = file + DataStart;
+        int k = 0;
+        while (k < indices.Length)
+        {
+            long first = indices[k];
+            int end = k + 1;
+            while (end < indices.Length && indices[end] == indices[end - 1] + 1)
+                end++;
+            ElementCopier.Load(data + first * RowBytes, dst + k * loadedRow, (end - k) * RowElements, DType);
+            k = end;
+        }
+    }
+
+    private void CopyFortranRow(byte* file, long row, byte* dst)
+    {
+        long[] offsets = FortranOffsets();
+        byte* rowStart = file + DataStart + row * DType.ItemSize;
+        int loaded = DType.LoadedItemSize;
+        for (long e = 0; e < offsets.Length; e++)
+            ElementCopier.Load(rowStart + offsets[e], dst + e * loaded, 1, DType);
+    }
+
+    private void ThrowIndexOutOfRange(long index, int position, string paramName) =>
+        throw new ArgumentOutOfRangeException(paramName, index, $"Index {index} at position {position} is out of range for '{Path}', which has {Length} rows.");
+}

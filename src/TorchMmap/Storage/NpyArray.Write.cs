@@ -1,0 +1,75 @@
+using TorchMmap.Internal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Storage;
+
+public sealed unsafe partial class NpyArray
+{
+    /// <summary>Writes <paramref name="rows"/> over the rows starting at <paramref name="start"/>, through the mapping.</summary>
+    /// <param name="start">The first row to overwrite.</param>
+    /// <param name="rows">A CPU tensor of shape (k, *RowShape) and this array's load type; it is not disposed.</param>
+    /// <remarks>In <see cref="NpyMode.ReadWrite"/> the bytes reach the file (call <see cref="Flush"/> to force it now);
+    /// in <see cref="NpyMode.CopyOnWrite"/> they change only this mapping. Big-endian and widened dtypes are converted back.</remarks>
+    /// <exception cref="InvalidOperationException">The array was opened <see cref="NpyMode.ReadOnly"/>, or is 0-d.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> has the wrong type, shape or device, or holds values the file's dtype cannot.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The rows do not fit in [0, <see cref="Length"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public void WriteRows(long start, Tensor rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (Mode == NpyMode.ReadOnly)
+            throw new InvalidOperationException($"'{Path}' is mapped read-only; open it with NpyMode.ReadWrite or NpyMode.CopyOnWrite to write.");
+        long length = Length;
+        long count = rows.shape.Length > 0 ? rows.shape[0] : -1;
+        if (count < 0)
+            throw new ArgumentException("The rows must have a first dimension.", nameof(rows));
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, length - count);
+        CheckDestination(rows, count, nameof(rows));
+
+        using DisposeScope scope = torch.NewDisposeScope();
+        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException($"The rows must be on the CPU; they are on {rows.device}.", nameof(rows));
+        byte* src = TensorMemory.DataPointer(source, nameof(rows));
+        if (src == null)
+            return;
+        using MappedFile.Lease lease = _file.Acquire();
+        int loaded = DType.LoadedItemSize;
+        if (IsFortranOrder)
+        {
+            long[] offsets = FortranOffsets();
+            for (long r = 0; r < count; r++)
+            {
+                byte* rowStart = lease.Pointer + DataStart + (start + r) * DType.ItemSize;
+                for (long e = 0; e < offsets.Length; e++)
+                {
+                    if (ElementCopier.Store(src + (r * RowElements + e) * loaded, rowStart + offsets[e], 1, DType) >= 0)
+                        ThrowUnrepresentable(r * RowElements + e, nameof(rows));
+                }
+            }
+            return;
+        }
+        // Check the whole range first, so a value out of range leaves the file untouched.
+        long bad = CheckRepresentable(src, count * RowElements);
+        if (bad >= 0)
+            ThrowUnrepresentable(bad, nameof(rows));
+        ElementCopier.Store(src, lease.Pointer + DataStart + start * RowBytes, count * RowElements, DType);
+    }
+
+    private long CheckRepresentable(byte* src, long count)
+    {
+        if (DType.LoadedItemSize == DType.ItemSize)
+            return -1;
+        long limit = DType.ItemSize == 2 ? ushort.MaxValue : uint.MaxValue;
+        for (long i = 0; i < count; i++)
+        {
+            long v = DType.ItemSize == 2 ? ((int*)src)[i] : ((long*)src)[i];
+            if (v < 0 || v > limit)
+                return i;
+        }
+        return -1;
+    }
+
+    private void ThrowUnrepresentable(long element, string paramName) =>
+        throw new ArgumentException($"Element {element} of the rows is out of range for the dtype {DType} of '{Path}'.", paramName);
+}

@@ -1,0 +1,293 @@
+using TorchMmap.Format;
+using TorchMmap.Internal;
+
+namespace TorchMmap.Storage;
+
+/// <summary>
+/// A .npy array mapped from disk. Nothing is loaded when it opens: reads copy just the rows asked for from the
+/// mapping into new tensors, so arrays far larger than memory can be used.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The header and the file's length are validated when the array opens, so no later read can run past the mapping.
+/// Truncating the file while it is mapped is detected by <see cref="EnsureFileIntact"/>, which the data layer calls
+/// before every batch; a truncation in the instant between that check and a read cannot be caught portably, so do not
+/// shrink files that are being trained on (replacing them by rename is safe: the mapping keeps the old file).
+/// </para>
+/// <para>
+/// Reads are thread safe and may run concurrently with each other and with <see cref="Dispose"/>: a read that started
+/// keeps the mapping alive until it ends, and reads that start after dispose throw <see cref="ObjectDisposedException"/>.
+/// Writes through a <see cref="NpyMode.ReadWrite"/> or <see cref="NpyMode.CopyOnWrite"/> mapping are not synchronised
+/// with reads of the same rows.
+/// </para>
+/// </remarks>
+public sealed partial class NpyArray : IDisposable
+{
+    private readonly MappedFile _file;
+    private readonly long _baseOffset;
+    private readonly long[] _rowShape;
+    private long[]? _fortranOffsets;
+
+    private NpyArray(MappedFile file, long baseOffset, NpyHeader header, string path)
+    {
+        _file = file;
+        _baseOffset = baseOffset;
+        Header = header;
+        Path = path;
+        _rowShape = header.Rank == 0 ? [] : header.ShapeArray[1..];
+        RowElements = NpyHeader.ComputeElementCount(_rowShape) ?? 0;
+        RowBytes = RowElements * header.DType.ItemSize;
+    }
+
+    /// <summary>The file (for an .npz entry, the archive path and the entry name).</summary>
+    public string Path { get; }
+
+    /// <summary>The validated header.</summary>
+    public NpyHeader Header { get; }
+
+    /// <summary>The dtype of the stored elements.</summary>
+    public NpyDType DType => Header.DType;
+
+    /// <summary>The shape of the array.</summary>
+    public IReadOnlyList<long> Shape => Header.Shape;
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => Header.Rank;
+
+    /// <summary>How the file is mapped.</summary>
+    public NpyMode Mode => _file.Mode;
+
+    /// <summary>The number of rows: the first dimension.</summary>
+    /// <exception cref="InvalidOperationException">The array is 0-d and has no rows (as NumPy's <c>len()</c> of a 0-d array).</exception>
+    public long Length => Rank == 0 ? throw new InvalidOperationException($"'{Path}' holds a 0-d array, which has no rows.") : Header.ShapeArray[0];
+
+    /// <summary>The shape of one row: the shape without its first dimension.</summary>
+    public IReadOnlyList<long> RowShape => _rowShape;
+
+    /// <summary>The number of elements in one row.</summary>
+    public long RowElements { get; }
+
+    /// <summary>The number of bytes one row takes in the file.</summary>
+    public long RowBytes { get; }
+
+    /// <summary>True when the data is in Fortran order; row reads then gather strided elements and are slower.</summary>
+    public bool IsFortranOrder => Header.FortranOrder;
+
+    /// <summary>True once the array has been disposed.</summary>
+    public bool IsDisposed => _file.IsDisposed;
+
+    /// <summary>The file offset of the first data byte.</summary>
+    internal long DataStart => _baseOffset + Header.DataOffset;
+
+    internal ReadOnlySpan<long> RowShapeSpan => _rowShape;
+
+    internal ReadOnlySpan<long> ShapeSpan => Header.ShapeArray;
+
+    /// <summary>Maps the .npy file at <paramref name="path"/> for reading, as <c>np.load(path, mmap_mode='r')</c>.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The mapped array; dispose it to unmap.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or is shorter than its header says.</exception>
+    /// <exception cref="NotSupportedException">The file's dtype cannot be loaded (for example uint64 or object arrays).</exception>
+    /// <exception cref="IOException">The file cannot be opened.</exception>
+    public static NpyArray Open(string path) => Open(path, NpyMode.ReadOnly, options: null);
+
+    /// <summary>Maps the .npy file at <paramref name="path"/>, as <c>np.load(path, mmap_mode=...)</c>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="mode">The mapping mode: <c>'r'</c>, <c>'r+'</c> or <c>'c'</c>.</param>
+    /// <returns>The mapped array; dispose it to unmap.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or is shorter than its header says.</exception>
+    /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
+    /// <exception cref="IOException">The file cannot be opened.</exception>
+    public static NpyArray Open(string path, NpyMode mode) => Open(path, mode, options: null);
+
+    /// <summary>Maps the .npy file at <paramref name="path"/> with explicit header limits.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="mode">The mapping mode.</param>
+    /// <param name="options">Header limits; the defaults when null.</param>
+    /// <returns>The mapped array; dispose it to unmap.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or is shorter than its header says.</exception>
+    /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
+    /// <exception cref="IOException">The file cannot be opened.</exception>
+    public static NpyArray Open(string path, NpyMode mode, NpyReadOptions? options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
+        FileStream stream = OpenStream(path, mode);
+        try
+        {
+            NpyHeader header = NpyHeader.Read(stream, path, options);
+            return new NpyArray(MappedFile.Map(path, stream, mode), 0, header, path);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a new .npy file of zeros and maps it for reading and writing, as <c>np.lib.format.open_memmap(path, 'w+', ...)</c>.
+    /// An existing file at <paramref name="path"/> is replaced.
+    /// </summary>
+    /// <param name="path">The file to create.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The shape.</param>
+    /// <param name="fortranOrder">True to lay the data out in Fortran order.</param>
+    /// <returns>The mapped array in <see cref="NpyMode.ReadWrite"/> mode.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or the size overflows.</exception>
+    /// <exception cref="IOException">The file cannot be created.</exception>
+    public static NpyArray Create(string path, NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        NpyHeader header = NpyHeader.Create(dtype, shape, fortranOrder);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        try
+        {
+            stream.Write(header.ToArray());
+            stream.SetLength(header.DataOffset + header.DataLength);
+            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite), 0, header, path);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Maps a stored (uncompressed) entry of an .npz archive in place, without extracting it.</summary>
+    /// <param name="path">The .npz file.</param>
+    /// <param name="name">The array's name (the entry name without <c>.npy</c>).</param>
+    /// <param name="mode">The mapping mode; <see cref="NpyMode.ReadWrite"/> writes into the archive.</param>
+    /// <returns>The mapped array.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> or <paramref name="name"/> is null or empty.</exception>
+    /// <exception cref="KeyNotFoundException">The archive has no such array.</exception>
+    /// <exception cref="InvalidDataException">The archive or the entry is malformed.</exception>
+    /// <exception cref="NotSupportedException">The entry is compressed, or its dtype cannot be loaded.</exception>
+    public static NpyArray OpenNpzEntry(string path, string name, NpyMode mode = NpyMode.ReadOnly)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
+        FileStream stream = OpenStream(path, mode);
+        try
+        {
+            NpzEntry entry = NpzArchive.ReadDirectory(stream, path).Find(name);
+            entry.ThrowIfNotMappable();
+            stream.Position = entry.DataOffset;
+            string display = $"{path}[{entry.ArrayName}]";
+            NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
+            return new NpyArray(MappedFile.Map(path, stream, mode), entry.DataOffset, header, display);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Checks that the file is still as long as the array needs, so a read cannot fault on a truncated mapping.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened.</exception>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public void EnsureFileIntact()
+    {
+        long needed = DataStart + Header.DataLength;
+        long now = _file.CurrentFileLength();
+        if (now < needed)
+            throw new InvalidDataException(Messages.Format(Messages.FileChanged, Path, now, needed));
+    }
+
+    /// <summary>Tells the kernel how rows will be read (Linux <c>madvise</c>; nothing elsewhere).</summary>
+    /// <param name="pattern">The expected access pattern.</param>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public void Advise(NpyAccessPattern pattern)
+    {
+        int advice = pattern switch
+        {
+            NpyAccessPattern.Sequential => LibC.MadvSequential,
+            NpyAccessPattern.Random => LibC.MadvRandom,
+            _ => LibC.MadvNormal,
+        };
+        _file.Advise(DataStart, Header.DataLength, advice);
+    }
+
+    /// <summary>Asks the kernel to start reading the pages of these rows now, so a later read does not wait on the disk.</summary>
+    /// <param name="indices">Row indices; out-of-range ones are ignored (this is only a hint).</param>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public void WillNeed(ReadOnlySpan<long> indices)
+    {
+        if (Rank == 0 || RowBytes == 0 || IsFortranOrder)
+            return;
+        long length = Length;
+        int i = 0;
+        while (i < indices.Length)
+        {
+            long first = indices[i];
+            int j = i + 1;
+            while (j < indices.Length && indices[j] == indices[j - 1] + 1)
+                j++;
+            if ((ulong)first < (ulong)length)
+            {
+                long count = Math.Min(j - i, length - first);
+                _file.Advise(DataStart + first * RowBytes, count * RowBytes, LibC.MadvWillNeed);
+            }
+            i = j;
+        }
+    }
+
+    /// <summary>Writes changes of a <see cref="NpyMode.ReadWrite"/> mapping to the file; does nothing in other modes.</summary>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public void Flush() => _file.Flush();
+
+    /// <summary>Unmaps the file once no read is using it. Calling it again does nothing.</summary>
+    /// <remarks>Tensors returned earlier are copies and stay valid.</remarks>
+    public void Dispose() => _file.Dispose();
+
+    /// <summary>Returns the path, dtype and shape, e.g. <c>x.npy: &lt;f4 (100, 3)</c>.</summary>
+    /// <returns>A description.</returns>
+    public override string ToString() => $"{Path}: {Header.Descr} {Header.FormatShape()}";
+
+    private static FileStream OpenStream(string path, NpyMode mode) => mode == NpyMode.ReadWrite
+        ? new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1)
+        : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+
+    // The byte offset of each element of a row, relative to the row's first element, for Fortran-order data.
+    private long[] FortranOffsets()
+    {
+        if (_fortranOffsets is { } cached)
+            return cached;
+        long[] offsets = new long[RowElements];
+        long[] strides = new long[_rowShape.Length];
+        long stride = Header.ShapeArray[0];
+        for (int d = 0; d < _rowShape.Length; d++)
+        {
+            strides[d] = stride;
+            stride *= _rowShape[d];
+        }
+        long[] index = new long[_rowShape.Length];
+        for (long e = 0; e < RowElements; e++)
+        {
+            long linear = 0;
+            for (int d = 0; d < index.Length; d++)
+                linear += index[d] * strides[d];
+            offsets[e] = linear * DType.ItemSize;
+            for (int d = index.Length - 1; d >= 0; d--)
+            {
+                if (++index[d] < _rowShape[d])
+                    break;
+                index[d] = 0;
+            }
+        }
+        return _fortranOffsets = offsets;
+    }
+}
