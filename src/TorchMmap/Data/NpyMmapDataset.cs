@@ -1,0 +1,267 @@
+using TorchMmap.Format;
+using TorchMmap.Internal;
+using TorchMmap.Storage;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Data;
+
+/// <summary>
+/// A map-style TorchSharp dataset over memory-mapped .npy files: one or more named arrays (each possibly split into
+/// shards) with the same first dimension, such as <c>("image", "x.npy")</c> and <c>("label", "y.npy")</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="GetTensor"/> returns one sample, so TorchSharp's stock <c>DataLoader</c> works unchanged;
+/// <see cref="GetBatch"/> copies a whole batch at once, one tensor per name, straight from the mapping (runs of
+/// consecutive indices in one copy, large batches split over <see cref="CopyThreads"/> threads), which is what
+/// <see cref="NpyDataLoader"/> uses.
+/// </para>
+/// <para>The dataset owns the arrays it opened and unmaps them on dispose. Reads are thread safe.</para>
+/// </remarks>
+public sealed class NpyMmapDataset : torch.utils.data.Dataset, IBatchDataset
+{
+    private readonly NpyColumn[] _columns;
+    private readonly string[] _names;
+    private readonly Dictionary<string, BatchConversion> _conversions = new(StringComparer.Ordinal);
+    private int _copyThreads = 1;
+    private bool _disposed;
+
+    private NpyMmapDataset(NpyColumn[] columns)
+    {
+        if (columns.Length == 0)
+            throw new ArgumentException("A dataset needs at least one array.", nameof(columns));
+        _columns = columns;
+        _names = columns.Select(c => c.Name).ToArray();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (NpyColumn c in columns)
+        {
+            if (!seen.Add(c.Name))
+                throw new ArgumentException($"The name '{c.Name}' is used twice.", nameof(columns));
+            if (c.Length != columns[0].Length)
+                throw new ArgumentException($"'{c.Name}' has {c.Length} rows but '{columns[0].Name}' has {columns[0].Length}; every array needs the same first dimension.", nameof(columns));
+        }
+    }
+
+    /// <summary>Opens one .npy file per name.</summary>
+    /// <param name="arrays">Pairs of name and path.</param>
+    /// <returns>The dataset; dispose it to unmap the files.</returns>
+    /// <exception cref="ArgumentException">No arrays, a duplicate name, or first dimensions that differ.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed.</exception>
+    /// <exception cref="NotSupportedException">A file's dtype cannot be loaded.</exception>
+    /// <exception cref="IOException">A file cannot be opened.</exception>
+    public static NpyMmapDataset Open(params (string Name, string Path)[] arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        return OpenShards(arrays.Select(a => (a.Name, (IReadOnlyList<string>)[a.Path])).ToArray());
+    }
+
+    /// <summary>Opens several files per name (shards such as <c>x-000.npy</c>, <c>x-001.npy</c>), each name's shards read as one long array.</summary>
+    /// <param name="arrays">Pairs of name and the shard paths, in order.</param>
+    /// <returns>The dataset; dispose it to unmap the files.</returns>
+    /// <exception cref="ArgumentException">No arrays or shards, a duplicate name, shards that differ in dtype or row shape, or total lengths that differ.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed.</exception>
+    /// <exception cref="NotSupportedException">A file's dtype cannot be loaded.</exception>
+    /// <exception cref="IOException">A file cannot be opened.</exception>
+    public static NpyMmapDataset OpenShards(params (string Name, IReadOnlyList<string> Paths)[] arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        var opened = new List<NpyArray>();
+        var columns = new List<NpyColumn>();
+        try
+        {
+            foreach ((string name, IReadOnlyList<string> paths) in arrays)
+            {
+                ArgumentException.ThrowIfNullOrEmpty(name, nameof(arrays));
+                ArgumentNullException.ThrowIfNull(paths, nameof(arrays));
+                var shards = new NpyArray[paths.Count];
+                for (int i = 0; i < shards.Length; i++)
+                {
+                    shards[i] = NpyArray.Open(paths[i]);
+                    opened.Add(shards[i]);
+                }
+                columns.Add(new NpyColumn(name, shards, ownsShards: true));
+            }
+            return new NpyMmapDataset(columns.ToArray());
+        }
+        catch
+        {
+            foreach (NpyArray a in opened)
+                a.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Maps every stored entry of an .npz archive in place, one name per entry.</summary>
+    /// <param name="path">The archive (written by <c>np.savez</c>, not <c>savez_compressed</c>).</param>
+    /// <returns>The dataset.</returns>
+    /// <exception cref="ArgumentException">The archive is empty, or its arrays' first dimensions differ.</exception>
+    /// <exception cref="InvalidDataException">The archive is malformed.</exception>
+    /// <exception cref="NotSupportedException">An entry is compressed, or its dtype cannot be loaded.</exception>
+    public static NpyMmapDataset OpenNpz(string path)
+    {
+        NpzArchive archive = NpzArchive.Read(path);
+        var opened = new List<NpyColumn>();
+        try
+        {
+            foreach (NpzEntry entry in archive.Entries)
+                opened.Add(new NpyColumn(entry.ArrayName, [NpyArray.OpenNpzEntry(path, entry.ArrayName)], ownsShards: true));
+            return new NpyMmapDataset(opened.ToArray());
+        }
+        catch
+        {
+            foreach (NpyColumn c in opened)
+                c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Builds a dataset over arrays the caller opened and keeps ownership of.</summary>
+    /// <param name="arrays">Pairs of name and array; the arrays are not disposed with the dataset.</param>
+    /// <returns>The dataset.</returns>
+    /// <exception cref="ArgumentException">No arrays, a duplicate name, or first dimensions that differ.</exception>
+    public static NpyMmapDataset FromArrays(params (string Name, NpyArray Array)[] arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        return new NpyMmapDataset(arrays.Select(a => new NpyColumn(a.Name, [a.Array], ownsShards: false)).ToArray());
+    }
+
+    /// <summary>The number of samples: the common first dimension.</summary>
+    public override long Count => _columns[0].Length;
+
+    /// <summary>The names of the arrays, in the order given.</summary>
+    public IReadOnlyList<string> Names => _names;
+
+    /// <summary>How many threads may share the copy of one large batch (default 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int CopyThreads
+    {
+        get => _copyThreads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _copyThreads = value;
+        }
+    }
+
+    /// <summary>The dtype of the array called <paramref name="name"/>, as stored.</summary>
+    /// <param name="name">An array name.</param>
+    /// <returns>The dtype.</returns>
+    /// <exception cref="KeyNotFoundException">No array has that name.</exception>
+    public NpyDType GetDType(string name) => Column(name).DType;
+
+    /// <summary>The shape of one sample of the array called <paramref name="name"/>.</summary>
+    /// <param name="name">An array name.</param>
+    /// <returns>The sample shape.</returns>
+    /// <exception cref="KeyNotFoundException">No array has that name.</exception>
+    public long[] GetSampleShape(string name) => Column(name).RowShape.ToArray();
+
+    /// <summary>Sets (or, with null, removes) the conversion applied to the array called <paramref name="name"/> in every batch and sample.</summary>
+    /// <param name="name">An array name.</param>
+    /// <param name="conversion">The conversion, or null.</param>
+    /// <exception cref="KeyNotFoundException">No array has that name.</exception>
+    public void SetConversion(string name, BatchConversion? conversion)
+    {
+        _ = Column(name);
+        if (conversion is null)
+            _conversions.Remove(name);
+        else
+            _conversions[name] = conversion;
+    }
+
+    /// <summary>Returns sample <paramref name="index"/>: one tensor per name, without a batch dimension.</summary>
+    /// <param name="index">The sample index.</param>
+    /// <returns>The sample; the caller owns its tensors.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    public override Dictionary<string, Tensor> GetTensor(long index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using DisposeScope scope = torch.NewDisposeScope();
+        var sample = new Dictionary<string, Tensor>(_columns.Length, StringComparer.Ordinal);
+        ReadOnlySpan<long> one = [index];
+        foreach (NpyColumn column in _columns)
+        {
+            Tensor row = column.Gather(one, 1).squeeze(0);
+            sample[column.Name] = _conversions.TryGetValue(column.Name, out BatchConversion? conversion) ? conversion.ApplyToSample(row) : row;
+        }
+        foreach (Tensor t in sample.Values)
+            t.MoveToOuterDisposeScope();
+        return sample;
+    }
+
+    /// <summary>
+    /// Copies the samples at <paramref name="indices"/> into one new tensor per name, of shape (indices.Length, *sample shape),
+    /// applying any conversion.
+    /// </summary>
+    /// <param name="indices">Sample indices in [0, <see cref="Count"/>), any order, repeats allowed.</param>
+    /// <returns>The batch; the caller owns its tensors (they join the caller's dispose scope, if any).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    public Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using DisposeScope scope = torch.NewDisposeScope();
+        var batch = new Dictionary<string, Tensor>(_columns.Length, StringComparer.Ordinal);
+        foreach (NpyColumn column in _columns)
+        {
+            // One fstat per array and batch narrows the window in which a truncation could fault the mapping.
+            column.EnsureFilesIntact();
+            Tensor rows = column.Gather(indices, _copyThreads);
+            batch[column.Name] = _conversions.TryGetValue(column.Name, out BatchConversion? conversion) ? conversion.Apply(rows) : rows;
+        }
+        foreach (Tensor t in batch.Values)
+            t.MoveToOuterDisposeScope();
+        return batch;
+    }
+
+    /// <inheritdoc />
+    public void WillNeed(ReadOnlySpan<long> indices)
+    {
+        if (_disposed)
+            return;
+        foreach (NpyColumn column in _columns)
+            column.WillNeed(indices);
+    }
+
+    /// <inheritdoc />
+    public void Advise(NpyAccessPattern pattern)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (NpyColumn column in _columns)
+            column.Advise(pattern);
+    }
+
+    /// <inheritdoc />
+    public void EnsureFilesIntact()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (NpyColumn column in _columns)
+            column.EnsureFilesIntact();
+    }
+
+    /// <summary>Unmaps the files this dataset opened (arrays passed to <see cref="FromArrays"/> stay open).</summary>
+    /// <param name="disposing">True when called from <see cref="IDisposable.Dispose"/>.</param>
+    protected override void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
+        {
+            _disposed = true;
+            foreach (NpyColumn column in _columns)
+                column.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private NpyColumn Column(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (NpyColumn c in _columns)
+        {
+            if (c.Name == name)
+                return c;
+        }
+        throw new KeyNotFoundException($"The dataset has no array named '{name}'; it has {string.Join(", ", _names.Select(n => "'" + n + "'"))}.");
+    }
+}

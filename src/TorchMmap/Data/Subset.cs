@@ -1,0 +1,158 @@
+using System.Buffers;
+using TorchMmap.Storage;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Data;
+
+/// <summary>A view of some samples of another dataset, by index, as PyTorch's <c>Subset</c>; nothing is copied.</summary>
+/// <remarks>The subset does not own the dataset it views: dispose that separately, after the subset is no longer used.</remarks>
+public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
+{
+    private readonly long[] _indices;
+
+    /// <summary>Creates a view of <paramref name="dataset"/> holding the samples at <paramref name="indices"/>, in that order.</summary>
+    /// <param name="dataset">The dataset viewed; not owned.</param>
+    /// <param name="indices">Indices into <paramref name="dataset"/>.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
+    public Subset(IBatchDataset dataset, IEnumerable<long> indices)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(indices);
+        Dataset = dataset;
+        _indices = indices.ToArray();
+        long count = dataset.Count;
+        for (int i = 0; i < _indices.Length; i++)
+        {
+            if ((ulong)_indices[i] >= (ulong)count)
+                throw new ArgumentOutOfRangeException(nameof(indices), _indices[i], $"Index {_indices[i]} at position {i} is out of range for a dataset of {count} samples.");
+        }
+    }
+
+    /// <summary>The dataset viewed.</summary>
+    public IBatchDataset Dataset { get; }
+
+    /// <summary>The indices into <see cref="Dataset"/>.</summary>
+    public IReadOnlyList<long> Indices => _indices;
+
+    /// <summary>The number of samples in the subset.</summary>
+    public override long Count => _indices.Length;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Names => Dataset.Names;
+
+    /// <summary>Randomly splits <paramref name="dataset"/> into non-overlapping subsets of the given lengths, as PyTorch's
+    /// <c>random_split(dataset, lengths, generator=torch.Generator().manual_seed(seed))</c>.</summary>
+    /// <param name="dataset">The dataset; not owned by the subsets.</param>
+    /// <param name="lengths">Subset lengths summing to the dataset's count.</param>
+    /// <param name="seed">The seed of the permutation.</param>
+    /// <returns>The subsets, in the order of <paramref name="lengths"/>.</returns>
+    /// <exception cref="ArgumentException">The lengths do not sum to the dataset's count, or one is negative.</exception>
+    public static Subset[] RandomSplit(IBatchDataset dataset, IReadOnlyList<long> lengths, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(lengths);
+        if (lengths.Any(l => l < 0) || lengths.Sum() != dataset.Count)
+            throw new ArgumentException($"The lengths [{string.Join(", ", lengths)}] must be non-negative and sum to the dataset's {dataset.Count} samples.", nameof(lengths));
+        long[] order;
+        using (var generator = new torch.Generator(unchecked((ulong)seed)))
+        using (Tensor permutation = torch.randperm(dataset.Count, generator: generator))
+            order = permutation.data<long>().ToArray();
+        var result = new Subset[lengths.Count];
+        long offset = 0;
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = new Subset(dataset, new ArraySegment<long>(order, (int)offset, (int)lengths[i]));
+            offset += lengths[i];
+        }
+        return result;
+    }
+
+    /// <summary>Randomly splits <paramref name="dataset"/> by fractions, as PyTorch: each length is floor(fraction × count), and the
+    /// remaining samples go one each to the first subsets.</summary>
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="fractions">Fractions summing to 1.</param>
+    /// <param name="seed">The seed of the permutation.</param>
+    /// <returns>The subsets.</returns>
+    /// <exception cref="ArgumentException">The fractions are negative or do not sum to 1.</exception>
+    public static Subset[] RandomSplit(IBatchDataset dataset, IReadOnlyList<double> fractions, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(fractions);
+        if (fractions.Any(f => f < 0 || f > 1) || Math.Abs(fractions.Sum() - 1) > 1e-9)
+            throw new ArgumentException("The fractions must lie in [0, 1] and sum to 1.", nameof(fractions));
+        long count = dataset.Count;
+        long[] lengths = fractions.Select(f => (long)Math.Floor(count * f)).ToArray();
+        long remainder = count - lengths.Sum();
+        for (int i = 0; i < remainder; i++)
+            lengths[i % lengths.Length]++;
+        return RandomSplit(dataset, lengths, seed);
+    }
+
+    /// <inheritdoc />
+    public override Dictionary<string, Tensor> GetTensor(long index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        if (Dataset is torch.utils.data.Dataset map)
+            return map.GetTensor(_indices[index]);
+        using DisposeScope scope = torch.NewDisposeScope();
+        Dictionary<string, Tensor> batch = Dataset.GetBatch([_indices[index]]);
+        return batch.ToDictionary(kv => kv.Key, kv => kv.Value.squeeze(0).MoveToOuterDisposeScope(), StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices)
+    {
+        long[] mapped = ArrayPool<long>.Shared.Rent(indices.Length);
+        try
+        {
+            Map(indices, mapped);
+            return Dataset.GetBatch(mapped.AsSpan(0, indices.Length));
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(mapped);
+        }
+    }
+
+    /// <inheritdoc />
+    public void WillNeed(ReadOnlySpan<long> indices)
+    {
+        long[] mapped = ArrayPool<long>.Shared.Rent(indices.Length);
+        try
+        {
+            int n = 0;
+            foreach (long i in indices)
+            {
+                if ((ulong)i < (ulong)_indices.Length)
+                    mapped[n++] = _indices[i];
+            }
+            Dataset.WillNeed(mapped.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(mapped);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Advise(NpyAccessPattern pattern) =>
+        // A subset's order is scattered over the parent even when read in sequence.
+        Dataset.Advise(pattern == NpyAccessPattern.Sequential ? NpyAccessPattern.Normal : pattern);
+
+    /// <inheritdoc />
+    public void EnsureFilesIntact() => Dataset.EnsureFilesIntact();
+
+    private void Map(ReadOnlySpan<long> indices, Span<long> mapped)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            long index = indices[i];
+            if ((ulong)index >= (ulong)_indices.Length)
+                throw new ArgumentOutOfRangeException(nameof(indices), index, $"Index {index} at position {i} is out of range for a subset of {_indices.Length} samples.");
+            mapped[i] = _indices[index];
+        }
+    }
+}
