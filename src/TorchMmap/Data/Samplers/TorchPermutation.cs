@@ -1,0 +1,27 @@
+using TorchSharp;
+
+namespace TorchMmap.Data;
+
+/// <summary>Draws permutations with libtorch's CPU generator, so orders match PyTorch's for the same seed.</summary>
+internal static class TorchPermutation
+{
+    /// <summary>
+    /// Returns <c>torch.randperm(length, generator=g)</c> where <c>g</c> is a CPU generator seeded with
+    /// <paramref name="seed"/>, as PyTorch's <c>DistributedSampler</c> draws it.
+    /// </summary>
+    /// <param name="length">The number of elements to permute.</param>
+    /// <param name="seed">The generator seed; negative values wrap to 64-bit unsigned, as in PyTorch.</param>
+    /// <returns>A new array holding a permutation of <c>0</c> to <paramref name="length"/> - 1.</returns>
+    internal static long[] RandPerm(long length, long seed)
+    {
+        if (length == 0)
+        {
+            return [];
+        }
+
+        // PyTorch's manual_seed(-1) seeds with 2**64 - 1; the unchecked cast matches that.
+        using var generator = new torch.Generator(unchecked((ulong)seed));
+        using torch.Tensor permutation = torch.randperm(length, generator: generator);
+        return permutation.data<long>().ToArray();
+    }
+}
