@@ -1,0 +1,221 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Data;
+
+public sealed partial class NpyDataLoader
+{
+    /// <summary>One epoch: batch k holds order[k*B .. (k+1)*B).</summary>
+    private sealed class Enumerator : IEnumerator<Dictionary<string, Tensor>>
+    {
+        private readonly NpyDataLoader _loader;
+        private readonly long[] _order;
+        private readonly long _batches;
+        private readonly BlockingCollection<Item>[] _queues;
+        private readonly Task[] _workers;
+        private readonly CancellationTokenSource _cancel = new();
+        private Dictionary<string, Tensor>? _current;
+        private long _next;
+        private bool _disposed;
+
+        public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch)
+        {
+            _loader = loader;
+            _order = order;
+            Epoch = epoch;
+            _batches = loader.Count;
+            _next = startBatch;
+            Consumed = startBatch;
+            int workers = (int)Math.Min(loader.NumWorkers, Math.Max(0, _batches - startBatch));
+            _queues = new BlockingCollection<Item>[workers];
+            _workers = new Task[workers];
+            for (int w = 0; w < workers; w++)
+            {
+                _queues[w] = new BlockingCollection<Item>(loader.PrefetchFactor);
+                int worker = w;
+                _workers[w] = Task.Factory.StartNew(() => Work(worker), _cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+        }
+
+        public long Epoch { get; }
+
+        /// <summary>Batches handed out so far in this epoch (including those skipped by a resume).</summary>
+        public long Consumed { get; private set; }
+
+        public bool Finished { get; private set; }
+
+        public Dictionary<string, Tensor> Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true.");
+
+        object IEnumerator.Current => Current;
+
+        public bool MoveNext()
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ReleaseCurrent();
+            if (_next >= _batches)
+            {
+                if (!Finished)
+                {
+                    Finished = true;
+                    _loader.OnEpochFinished(this);
+                }
+                return false;
+            }
+            long start = Stopwatch.GetTimestamp();
+            Dictionary<string, Tensor> batch;
+            try
+            {
+                batch = _workers.Length == 0 ? Build(_next) : Take(_next);
+            }
+            finally
+            {
+                _loader.AddWait(Stopwatch.GetTimestamp() - start);
+            }
+            _current = batch;
+            _next++;
+            Consumed = _next;
+            return true;
+        }
+
+        public void Reset() => throw new NotSupportedException("Start a new epoch with NpyDataLoader.GetEnumerator().");
+
+        public void Dispose()
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            ReleaseCurrent();
+            _cancel.Cancel();
+            try
+            {
+                Task.WaitAll(_workers);
+            }
+            catch (AggregateException)
+            {
+                // Workers end by cancellation; their errors were delivered as items or are moot now.
+            }
+            foreach (BlockingCollection<Item> queue in _queues)
+            {
+                while (queue.TryTake(out Item item))
+                    DisposeBatch(item.Batch);
+                queue.Dispose();
+            }
+            _cancel.Dispose();
+            _loader.OnEnumeratorDisposed(this);
+        }
+
+        private Dictionary<string, Tensor> Take(long batch)
+        {
+            // A worker that stopped without a batch or an error marks its queue complete, so this cannot hang.
+            if (!_queues[batch % _queues.Length].TryTake(out Item item, Timeout.Infinite))
+                throw new InvalidOperationException($"The worker for batch {batch} stopped without producing it.");
+            Debug.Assert(item.Error is not null || item.Index == batch);
+            if (item.Error is not null)
+                item.Error.Throw();
+            return item.Batch!;
+        }
+
+        // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the queues in turn.
+        private void Work(int worker)
+        {
+            CancellationToken token = _cancel.Token;
+            BlockingCollection<Item> queue = _queues[worker];
+            int stride = _queues.Length;
+            long k = _next + ((worker - _next % stride) % stride + stride) % stride;
+            try
+            {
+                if (_loader.PageHints)
+                {
+                    for (int a = 0; a < _loader.PrefetchFactor; a++)
+                        Hint(k + (long)a * stride);
+                }
+                for (; k < _batches; k += stride)
+                {
+                    token.ThrowIfCancellationRequested();
+                    if (_loader.PageHints)
+                        Hint(k + (long)_loader.PrefetchFactor * stride);
+                    Dictionary<string, Tensor> batch = Build(k);
+                    try
+                    {
+                        queue.Add(new Item(k, batch, null), token);
+                    }
+                    catch
+                    {
+                        DisposeBatch(batch);
+                        throw;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (!token.IsCancellationRequested)
+            {
+                // Delivered in order: the training loop sees it when it reaches batch k.
+                try
+                {
+                    queue.Add(new Item(k, null, ExceptionDispatchInfo.Capture(ex)), token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+            catch (Exception) when (token.IsCancellationRequested)
+            {
+                // The epoch is being abandoned; nobody will read this worker's results.
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        }
+
+        private Dictionary<string, Tensor> Build(long batch)
+        {
+            ReadOnlySpan<long> indices = Slice(batch);
+            // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
+            // the training loop may have open on this thread.
+            using DisposeScope scope = torch.NewDisposeScope();
+            Dictionary<string, Tensor> result = _loader._dataset.GetBatch(indices);
+            if (_loader.Device.type != DeviceType.CPU)
+                result = result.ToDictionary(kv => kv.Key, kv => kv.Value.to(_loader.Device), StringComparer.Ordinal);
+            foreach (Tensor t in result.Values)
+                t.DetachFromDisposeScope();
+            return result;
+        }
+
+        private void Hint(long batch)
+        {
+            if (batch < _batches)
+                _loader._dataset.WillNeed(Slice(batch));
+        }
+
+        private ReadOnlySpan<long> Slice(long batch)
+        {
+            long start = batch * _loader.BatchSize;
+            long count = Math.Min(_loader.BatchSize, _order.LongLength - start);
+            return _order.AsSpan((int)start, (int)count);
+        }
+
+        private void ReleaseCurrent()
+        {
+            if (_loader.DisposeBatch)
+                DisposeBatch(_current);
+            _current = null;
+        }
+
+        private static void DisposeBatch(Dictionary<string, Tensor>? batch)
+        {
+            if (batch is null)
+                return;
+            foreach (Tensor t in batch.Values)
+                t.Dispose();
+        }
+
+        private readonly record struct Item(long Index, Dictionary<string, Tensor>? Batch, ExceptionDispatchInfo? Error);
+    }
+}

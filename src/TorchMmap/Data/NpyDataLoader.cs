@@ -1,0 +1,220 @@
+using System.Collections;
+using System.Diagnostics;
+using TorchMmap.Storage;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Data;
+
+/// <summary>
+/// Iterates a dataset in batches of <c>Dictionary&lt;string, Tensor&gt;</c>, the shape TorchSharp training loops take from
+/// <c>DataLoader</c>, with options named as TorchSharp and PyTorch name them. Each batch is copied straight from the
+/// memory-mapped files in one pass per array, and the next batches are assembled on background threads while the
+/// training step runs.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Ownership.</b> With <c>disposeBatch</c> (the default) a batch's tensors belong to the loader and are disposed when
+/// the next batch is taken, when the enumeration ends, or when it is disposed, as in TorchSharp: finish with a batch
+/// (or <c>clone()</c> what you keep) before moving on. With <c>disposeBatch: false</c> the caller owns every batch.
+/// </para>
+/// <para>
+/// <b>Epochs.</b> Every enumeration is one epoch. The order comes from the sampler for the current <see cref="Epoch"/>,
+/// which advances by one each time an epoch is enumerated to the end; <see cref="SetEpoch"/> sets it explicitly. With
+/// <c>shuffle</c> the order is PyTorch's for the same seed and epoch (see <see cref="RandomSampler"/>).
+/// </para>
+/// <para>
+/// <b>Workers.</b> <c>num_workers</c> background threads each keep up to <c>prefetch_factor</c> finished batches ready;
+/// 0 builds each batch on the calling thread. A worker's exception is rethrown from <c>MoveNext</c> with its original
+/// stack. Disposing the enumerator or the loader mid-epoch stops the workers and frees every batch they made.
+/// </para>
+/// <para>Not thread safe: enumerate a loader from one thread at a time.</para>
+/// </remarks>
+public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tensor>>, IDisposable
+{
+    private readonly IBatchDataset _dataset;
+    private readonly bool _disposeDataset;
+    private readonly long _seed;
+    private Enumerator? _active;
+    private long _epoch;
+    private long _resumeBatch;
+    private long _waitTicks;
+    private bool _disposed;
+
+    /// <summary>Creates a loader over <paramref name="dataset"/>.</summary>
+    /// <param name="dataset">The dataset (an <see cref="NpyMmapDataset"/> or a <see cref="Subset"/> of one).</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="shuffle">True for a new random order every epoch (a <see cref="RandomSampler"/> seeded by <paramref name="seed"/>).</param>
+    /// <param name="seed">The seed of the shuffled order.</param>
+    /// <param name="drop_last">True to drop the last batch when it is short.</param>
+    /// <param name="device">Where batches are moved (the CPU when null).</param>
+    /// <param name="sampler">The order of samples; mutually exclusive with <paramref name="shuffle"/>.</param>
+    /// <param name="num_workers">Background threads assembling batches; 0 assembles on the calling thread.</param>
+    /// <param name="prefetch_factor">Batches each worker keeps ready ahead of the training loop.</param>
+    /// <param name="disposeBatch">True to dispose each batch when the next one is taken.</param>
+    /// <param name="disposeDataset">True to dispose the dataset with the loader.</param>
+    /// <param name="pageHints">True to pass the kernel paging hints: the access pattern each epoch, and will-need for the rows of
+    /// batches still in the prefetch queue (worth it when data is on disk rather than in the page cache).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/>, <paramref name="num_workers"/> or <paramref name="prefetch_factor"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">Both <paramref name="sampler"/> and <paramref name="shuffle"/> are given, or the sampler's indices do not fit the dataset.</exception>
+    public NpyDataLoader(
+        IBatchDataset dataset,
+        int batchSize,
+        bool shuffle = false,
+        long seed = 0,
+        bool drop_last = false,
+        Device? device = null,
+        Sampler? sampler = null,
+        int num_workers = 1,
+        int prefetch_factor = 2,
+        bool disposeBatch = true,
+        bool disposeDataset = false,
+        bool pageHints = false)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(num_workers);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefetch_factor);
+        if (sampler is not null && shuffle)
+            throw new ArgumentException("sampler is mutually exclusive with shuffle; shuffle with a RandomSampler instead.", nameof(sampler));
+        _dataset = dataset;
+        _disposeDataset = disposeDataset;
+        _seed = seed;
+        BatchSize = batchSize;
+        DropLast = drop_last;
+        Device = device ?? CPU;
+        Sampler = sampler ?? (shuffle ? new RandomSampler(dataset.Count, seed) : new SequentialSampler(dataset.Count));
+        NumWorkers = num_workers;
+        PrefetchFactor = prefetch_factor;
+        DisposeBatch = disposeBatch;
+        PageHints = pageHints;
+    }
+
+    /// <summary>The dataset read.</summary>
+    public IBatchDataset Dataset => _dataset;
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether a short last batch is dropped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>Where batches are placed.</summary>
+    public Device Device { get; }
+
+    /// <summary>The order of samples.</summary>
+    public Sampler Sampler { get; }
+
+    /// <summary>Background threads assembling batches (0: the calling thread).</summary>
+    public int NumWorkers { get; }
+
+    /// <summary>Batches each worker keeps ready.</summary>
+    public int PrefetchFactor { get; }
+
+    /// <summary>Whether each batch is disposed when the next one is taken.</summary>
+    public bool DisposeBatch { get; }
+
+    /// <summary>Whether paging hints are sent to the kernel.</summary>
+    public bool PageHints { get; }
+
+    /// <summary>Batches per epoch, honouring <see cref="DropLast"/>.</summary>
+    public long Count => DropLast ? Sampler.Count / BatchSize : (Sampler.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The epoch the next (or current) enumeration reads.</summary>
+    public long Epoch => _epoch;
+
+    /// <summary>Total time the training loop has spent waiting in <c>MoveNext</c> for a batch.</summary>
+    public TimeSpan WaitTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks));
+
+    /// <summary>Batches handed out in the current epoch so far.</summary>
+    public long BatchesConsumed => _active?.Consumed ?? _resumeBatch;
+
+    /// <summary>Sets the epoch the next enumeration reads (as <c>DistributedSampler.set_epoch</c>), starting it from its first batch.</summary>
+    /// <param name="epoch">The epoch.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
+    public void SetEpoch(long epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        _epoch = epoch;
+        _resumeBatch = 0;
+    }
+
+    /// <summary>Captures the position in the run: epoch, batches consumed, seed and shape of the run.</summary>
+    /// <returns>The state; pass it to <see cref="load_state_dict"/> of a new loader to resume.</returns>
+    public NpyLoaderState state_dict() => new(_epoch, BatchesConsumed, _seed, BatchSize, DropLast, _dataset.Count);
+
+    /// <summary>Restores a position captured by <see cref="state_dict"/>: the next enumeration continues that epoch with the
+    /// batch after the last one consumed.</summary>
+    /// <param name="state">The state.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
+    /// <exception cref="ArgumentException">The state belongs to a run with another seed, batch size, drop_last or dataset size.</exception>
+    /// <exception cref="InvalidOperationException">The sampler's order is not reproducible, or an enumeration is in progress.</exception>
+    public void load_state_dict(NpyLoaderState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Seed != _seed || state.BatchSize != BatchSize || state.DropLast != DropLast || state.DatasetCount != _dataset.Count)
+            throw new ArgumentException($"The state is of a run with seed {state.Seed}, batch size {state.BatchSize}, drop_last {state.DropLast} over {state.DatasetCount} samples; this loader has {_seed}, {BatchSize}, {DropLast} and {_dataset.Count}.", nameof(state));
+        if (!Sampler.IsDeterministic)
+            throw new InvalidOperationException("The sampler's order cannot be reproduced, so a run cannot resume mid-epoch.");
+        if (_active is not null)
+            throw new InvalidOperationException("Dispose the current enumeration before loading a state.");
+        ArgumentOutOfRangeException.ThrowIfNegative(state.Epoch, nameof(state));
+        if (state.BatchesConsumed < 0 || state.BatchesConsumed > Count)
+            throw new ArgumentException($"The state has consumed {state.BatchesConsumed} batches of an epoch of {Count}.", nameof(state));
+        _epoch = state.Epoch;
+        _resumeBatch = state.BatchesConsumed;
+    }
+
+    /// <summary>Starts one epoch.</summary>
+    /// <returns>The batches of the epoch.</returns>
+    /// <exception cref="ObjectDisposedException">The loader has been disposed.</exception>
+    public IEnumerator<Dictionary<string, Tensor>> GetEnumerator()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _active?.Dispose();
+        _dataset.EnsureFilesIntact();
+        Sampler.SetEpoch(_epoch);
+        long[] order = Sampler.GetIndices();
+        if (PageHints)
+            _dataset.Advise(Sampler is SequentialSampler ? NpyAccessPattern.Sequential : NpyAccessPattern.Random);
+        var enumerator = new Enumerator(this, _epoch, order, _resumeBatch);
+        _resumeBatch = 0;
+        _active = enumerator;
+        return enumerator;
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Stops any enumeration in progress, frees its batches and, if asked, disposes the dataset.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _active?.Dispose();
+        _active = null;
+        if (_disposeDataset && _dataset is IDisposable d)
+            d.Dispose();
+    }
+
+    private void OnEpochFinished(Enumerator enumerator)
+    {
+        if (_active == enumerator)
+        {
+            _epoch = enumerator.Epoch + 1;
+            _resumeBatch = 0;
+        }
+    }
+
+    private void OnEnumeratorDisposed(Enumerator enumerator)
+    {
+        if (_active != enumerator)
+            return;
+        _active = null;
+        // An epoch left unfinished resumes where it stopped, as state_dict() reported.
+        if (!enumerator.Finished)
+            _resumeBatch = enumerator.Consumed;
+    }
+
+    private void AddWait(long ticks) => Interlocked.Add(ref _waitTicks, ticks);
+}
