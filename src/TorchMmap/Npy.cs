@@ -145,6 +145,15 @@ public static class Npy
         }
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var inflate = new DeflateStream(new SubReadStream(file, entry.DataOffset, entry.CompressedSize), CompressionMode.Decompress);
-        return NpyStreamLoader.Load(inflate, $"{path}[{entry.ArrayName}]", entry.Size);
+        string name = $"{path}[{entry.ArrayName}]";
+        try
+        {
+            return NpyStreamLoader.Load(inflate, name, entry.Size);
+        }
+        catch (InvalidDataException ex) when (!ex.Message.Contains(path, StringComparison.Ordinal))
+        {
+            // DeflateStream's own errors do not say which file or entry is corrupt.
+            throw new InvalidDataException($"'{name}': the compressed data is corrupt ({ex.Message})", ex);
+        }
     }
 }

@@ -100,6 +100,9 @@ public sealed class NpzArchive
         int at = 0;
         for (long n = 0; n < count; n++)
             entries.Add(ReadEntry(stream, dir, ref at, dirOffset, path));
+        // A count that disagrees with the directory's size would silently drop entries.
+        if (at != dir.Length)
+            throw Bad(path, $"the end record counts {count} entries, but the central directory holds {dir.Length - at} more bytes of records");
         return new NpzArchive(path, entries);
     }
 
@@ -137,7 +140,8 @@ public sealed class NpzArchive
         int recordLength = CentralHeaderLength + nameLength + extraLength + commentLength;
         if (dir.Length - at < recordLength)
             throw Bad(path, $"the central directory header at offset {dirOffset + at} runs past the directory");
-        string name = Encoding.UTF8.GetString(dir, at + CentralHeaderLength, nameLength);
+        int nameStart = at + CentralHeaderLength;
+        string name = Encoding.UTF8.GetString(dir, nameStart, nameLength);
         ReadOnlySpan<byte> extra = dir.AsSpan(at + CentralHeaderLength + nameLength, extraLength);
         at += recordLength;
 
@@ -157,8 +161,13 @@ public sealed class NpzArchive
             throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"no local header at offset {local}"));
         if (BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalMethodOffset)) != method)
             throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, "its local header and directory disagree on the compression method"));
-        long dataOffset = local + LocalHeaderLength
-            + BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalNameLengthOffset))
+        int localNameLength = BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalNameLengthOffset));
+        // As Python's zipfile does: a directory record whose local header names another entry (a damaged name or
+        // offset) would otherwise read that entry's data under this name.
+        if (localNameLength != nameLength || local > fileLength - LocalHeaderLength - nameLength
+            || !ReadAt(stream, local + LocalHeaderLength, nameLength, path).AsSpan().SequenceEqual(dir.AsSpan(nameStart, nameLength)))
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"the local header at offset {local} names a different entry"));
+        long dataOffset = local + LocalHeaderLength + localNameLength
             + BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalExtraLengthOffset));
         if (dataOffset > fileLength || compressed > fileLength - dataOffset)
             throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"its {compressed} bytes at offset {dataOffset} run past the end of the file ({fileLength} bytes)"));

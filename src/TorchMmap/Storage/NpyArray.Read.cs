@@ -28,6 +28,9 @@ public sealed unsafe partial class NpyArray
         {
             using MappedFile.Lease lease = _file.Acquire();
             byte* dst = TensorMemory.DataPointer(result, nameof(result));
+            // Rows without elements copy nothing, however many are asked for (a file may declare billions of them).
+            if (RowElements == 0)
+                return result;
             if (IsFortranOrder)
             {
                 for (long r = 0; r < count; r++)
