@@ -19,9 +19,10 @@ internal sealed unsafe class MappedFile : IDisposable
     private int _refs = 1;      // the owner's reference plus one per lease
     private int _disposed;
 
-    private MappedFile(string path, FileStream file, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer, long length, NpyMode mode)
+    private MappedFile(string path, FileStream file, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer, long length, NpyMode mode, long requiredLength)
     {
         Path = path;
+        RequiredLength = requiredLength;
         _file = file;
         _map = map;
         _view = view;
@@ -37,10 +38,17 @@ internal sealed unsafe class MappedFile : IDisposable
 
     public NpyMode Mode { get; }
 
+    /// <summary>How long the file must stay for every byte a read may touch to be backed by the file.</summary>
+    public long RequiredLength { get; }
+
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Opens <paramref name="file"/> (which this takes ownership of) and maps all of it.</summary>
-    public static MappedFile Map(string path, FileStream file, NpyMode mode)
+    /// <param name="path">The path, for messages.</param>
+    /// <param name="file">The open file.</param>
+    /// <param name="mode">The mapping mode.</param>
+    /// <param name="requiredLength">The file length reads need (the end of the array's data); checked by <see cref="AcquireForAccess"/>.</param>
+    public static MappedFile Map(string path, FileStream file, NpyMode mode, long requiredLength)
     {
         MemoryMappedFileAccess access = mode switch
         {
@@ -59,7 +67,7 @@ internal sealed unsafe class MappedFile : IDisposable
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             // The view starts at file offset 0, so there is no page-alignment offset to skip.
             Debug.Assert(view.PointerOffset == 0);
-            return new MappedFile(path, file, map, view, pointer, length, mode);
+            return new MappedFile(path, file, map, view, pointer, length, mode, requiredLength);
         }
         catch
         {
@@ -82,6 +90,25 @@ internal sealed unsafe class MappedFile : IDisposable
             if (Interlocked.CompareExchange(ref _refs, refs + 1, refs) == refs)
                 return new Lease(this);
         }
+    }
+
+    /// <summary>
+    /// Takes a lease for reading or writing the data, after checking (one fstat) that the file still holds every byte of
+    /// it. Touching a mapped page past the end of a file that was truncated raises SIGBUS and kills the process, so this
+    /// turns a truncation that happened before the access into an exception.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The file has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file is now shorter than <see cref="RequiredLength"/>.</exception>
+    public Lease AcquireForAccess()
+    {
+        Lease lease = Acquire();
+        long now = RandomAccess.GetLength(_file.SafeFileHandle);
+        if (now < RequiredLength)
+        {
+            lease.Dispose();
+            throw new InvalidDataException(Messages.Format(Messages.FileChanged, Path, now, RequiredLength));
+        }
+        return lease;
     }
 
     /// <summary>The current length of the file on disk (one fstat).</summary>

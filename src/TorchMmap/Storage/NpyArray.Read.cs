@@ -26,7 +26,7 @@ public sealed unsafe partial class NpyArray
         Tensor result = TensorMemory.Empty(BatchShape(count), DType.ScalarType);
         try
         {
-            using MappedFile.Lease lease = _file.Acquire();
+            using MappedFile.Lease lease = _file.AcquireForAccess();
             byte* dst = TensorMemory.DataPointer(result, nameof(result));
             // Rows without elements copy nothing, however many are asked for (a file may declare billions of them).
             if (RowElements == 0)
@@ -101,7 +101,7 @@ public sealed unsafe partial class NpyArray
             Tensor result = TensorMemory.Empty(shape, DType.ScalarType);
             try
             {
-                using MappedFile.Lease lease = _file.Acquire();
+                using MappedFile.Lease lease = _file.AcquireForAccess();
                 ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(result, nameof(result)), Header.ElementCount, DType);
                 return result;
             }
@@ -117,7 +117,7 @@ public sealed unsafe partial class NpyArray
         long[] reversed = shape.ToArray();
         Array.Reverse(reversed);
         Tensor raw = TensorMemory.Empty(reversed, DType.ScalarType);
-        using (MappedFile.Lease lease = _file.Acquire())
+        using (MappedFile.Lease lease = _file.AcquireForAccess())
             ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount, DType);
         long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
         return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
@@ -158,7 +158,7 @@ public sealed unsafe partial class NpyArray
     {
         if (indices.Length == 0 || RowElements == 0)
             return;
-        using MappedFile.Lease lease = _file.Acquire();
+        using MappedFile.Lease lease = _file.AcquireForAccess();
         long totalBytes = indices.Length * LoadedRowBytes;
         int parts = (int)Math.Min(threads, Math.Min(indices.Length, Math.Max(1, totalBytes / ParallelThresholdBytes)));
         if (parts <= 1)

@@ -33,7 +33,7 @@ public sealed unsafe partial class NpyArray
         byte* src = TensorMemory.DataPointer(source, nameof(rows));
         if (src == null)
             return;
-        using MappedFile.Lease lease = _file.Acquire();
+        using MappedFile.Lease lease = _file.AcquireForAccess();
         int loaded = DType.LoadedItemSize;
         if (IsFortranOrder)
         {

@@ -10,9 +10,12 @@ namespace TorchMmap.Storage;
 /// <remarks>
 /// <para>
 /// The header and the file's length are validated when the array opens, so no later read can run past the mapping.
-/// Truncating the file while it is mapped is detected by <see cref="EnsureFileIntact"/>, which the data layer calls
-/// before every batch; a truncation in the instant between that check and a read cannot be caught portably, so do not
-/// shrink files that are being trained on (replacing them by rename is safe: the mapping keeps the old file).
+/// Reading a mapped page past the end of a file that was truncated after it was mapped raises SIGBUS, which kills the
+/// process. So every read and write first checks (one fstat) that the file still holds all of the array's data, and
+/// throws <see cref="InvalidDataException"/> naming the file if not; <see cref="EnsureFileIntact"/> makes the same check
+/// on demand and the data layer makes it before every epoch. A truncation in the instant between that check and the
+/// copy cannot be caught portably, so do not shrink files that are being trained on. Replacing a file by rename is
+/// safe: the mapping keeps reading the old file until the array is reopened.
 /// </para>
 /// <para>
 /// Reads are thread safe and may run concurrently with each other and with <see cref="Dispose"/>: a read that started
@@ -122,7 +125,7 @@ public sealed partial class NpyArray : IDisposable
         try
         {
             NpyHeader header = NpyHeader.Read(stream, path, options);
-            return new NpyArray(MappedFile.Map(path, stream, mode), 0, header, path);
+            return new NpyArray(MappedFile.Map(path, stream, mode, header.DataOffset + header.DataLength), 0, header, path);
         }
         catch
         {
@@ -153,7 +156,7 @@ public sealed partial class NpyArray : IDisposable
         {
             stream.Write(header.ToArray());
             stream.SetLength(header.DataOffset + header.DataLength);
-            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite), 0, header, path);
+            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite, header.DataOffset + header.DataLength), 0, header, path);
         }
         catch
         {
@@ -185,7 +188,7 @@ public sealed partial class NpyArray : IDisposable
             stream.Position = entry.DataOffset;
             string display = $"{path}[{entry.ArrayName}]";
             NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
-            return new NpyArray(MappedFile.Map(path, stream, mode), entry.DataOffset, header, display);
+            return new NpyArray(MappedFile.Map(path, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset, header, display);
         }
         catch
         {
