@@ -5,7 +5,8 @@ namespace TorchMmap.Reliability.Soak;
 /// <param name="Batches">Batches read and verified in the epoch.</param>
 /// <param name="RssAnonKiB">Resident anonymous memory (heap, native allocations): what a leak grows.</param>
 /// <param name="RssFileKiB">Resident file-backed memory (mapped data pages and code): bounded by the files' size.</param>
-/// <param name="LiveTensors">TorchSharp tensors created and not yet disposed, process-wide.</param>
+/// <param name="LiveTensors">TorchSharp tensors created and not yet disposed, process-wide, after the epoch.</param>
+/// <param name="LiveTensorsMidEpoch">The same count at the tenth batch of the epoch (batches held by the loader and its prefetch queues).</param>
 /// <param name="ManagedHeapBytes">The managed heap after collection.</param>
 /// <param name="Seconds">The epoch's wall time.</param>
-public sealed record EpochStats(int Epoch, long Batches, long RssAnonKiB, long RssFileKiB, long LiveTensors, long ManagedHeapBytes, double Seconds);
+public sealed record EpochStats(int Epoch, long Batches, long RssAnonKiB, long RssFileKiB, long LiveTensors, long LiveTensorsMidEpoch, long ManagedHeapBytes, double Seconds);

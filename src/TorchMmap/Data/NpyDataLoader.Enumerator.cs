@@ -20,7 +20,7 @@ public sealed partial class NpyDataLoader
         private readonly CancellationTokenSource _cancel = new();
         private Dictionary<string, Tensor>? _current;
         private long _next;
-        private bool _disposed;
+        private int _disposed;   // 0 or 1; Dispose may come from another thread (the loader's Dispose)
 
         public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch)
         {
@@ -54,7 +54,7 @@ public sealed partial class NpyDataLoader
 
         public bool MoveNext()
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             ReleaseCurrent();
             if (_next >= _batches)
             {
@@ -85,9 +85,8 @@ public sealed partial class NpyDataLoader
 
         public void Dispose()
         {
-            if (_disposed)
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
                 return;
-            _disposed = true;
             ReleaseCurrent();
             _cancel.Cancel();
             try
@@ -112,7 +111,11 @@ public sealed partial class NpyDataLoader
         {
             // A worker that stopped without a batch or an error marks its queue complete, so this cannot hang.
             if (!_queues[batch % _queues.Length].TryTake(out Item item, Timeout.Infinite))
+            {
+                // Workers also stop when the enumeration is disposed from another thread while this one waits.
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
                 throw new InvalidOperationException($"The worker for batch {batch} stopped without producing it.");
+            }
             Debug.Assert(item.Error is not null || item.Index == batch);
             if (item.Error is not null)
                 item.Error.Throw();
@@ -201,11 +204,12 @@ public sealed partial class NpyDataLoader
             return _order.AsSpan((int)start, (int)count);
         }
 
+        // Atomic, so a Dispose from another thread and MoveNext cannot both dispose the same batch.
         private void ReleaseCurrent()
         {
+            Dictionary<string, Tensor>? current = Interlocked.Exchange(ref _current, null);
             if (_loader.DisposeBatch)
-                DisposeBatch(_current);
-            _current = null;
+                DisposeBatch(current);
         }
 
         private static void DisposeBatch(Dictionary<string, Tensor>? batch)

@@ -10,12 +10,12 @@ public sealed class NpyFuzzTests
     [Fact]
     public void Open_GeneratedFiles_ReadExactlyOrAreRefusedWithDocumentedTypes()
     {
-        FuzzStats stats = FuzzSubset.Run(NpyGen.Any, 2500, seed: 20261126, NpyProperty.Check);
+        FuzzStats stats = FuzzSubset.Run(NpyGen.Any, 1500, seed: 20261126, NpyProperty.Check);
 
-        Assert.Equal(2500, stats.Total);
+        Assert.Equal(1500, stats.Total);
         // Every family ran, and both outcomes occurred, so the run exercised what it claims to.
         foreach (string family in new[] { "valid", "truncated", "extended", "header-bytes", "preamble", "dict" })
-            Assert.True(stats.Count(family) > 200, $"{family}: {stats.Count(family)} cases");
+            Assert.True(stats.Count(family) > 150, $"{family}: {stats.Count(family)} cases");
         Assert.Equal(stats.Count("valid"), stats.Count("valid", "read"));
         Assert.Equal(stats.Count("truncated"), stats.Count("truncated", "InvalidData"));
         Assert.True(stats.Count("dict", "NotSupported") > 0);

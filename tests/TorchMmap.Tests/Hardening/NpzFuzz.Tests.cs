@@ -10,11 +10,11 @@ public sealed class NpzFuzzTests
     [Fact]
     public void LoadNpz_GeneratedArchives_ReadExactlyOrAreRefusedWithDocumentedTypes()
     {
-        FuzzStats stats = FuzzSubset.Run(NpzGen.Any, 1000, seed: 4242, NpzProperty.Check);
+        FuzzStats stats = FuzzSubset.Run(NpzGen.Any, 600, seed: 4242, NpzProperty.Check);
 
-        Assert.Equal(1000, stats.Total);
+        Assert.Equal(600, stats.Total);
         foreach (string family in new[] { "npz-valid", "npz-truncated", "npz-structure-bytes", "npz-lying-field", "npz-entry-header" })
-            Assert.True(stats.Count(family) > 100, $"{family}: {stats.Count(family)} cases");
+            Assert.True(stats.Count(family) > 60, $"{family}: {stats.Count(family)} cases");
         Assert.Equal(stats.Count("npz-valid"), stats.Count("npz-valid", "read"));
         Assert.Equal(stats.Count("npz-truncated"), stats.Count("npz-truncated", "InvalidData"));
     }
