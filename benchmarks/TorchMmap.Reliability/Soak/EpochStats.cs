@@ -1,11 +1,11 @@
 namespace TorchMmap.Reliability.Soak;
 
-/// <summary>Resource use measured after one epoch (after a full garbage collection).</summary>
+/// <summary>Resource use measured after one epoch: live tensors first, then memory after a full garbage collection.</summary>
 /// <param name="Epoch">The epoch, from 1.</param>
 /// <param name="Batches">Batches read and verified in the epoch.</param>
 /// <param name="RssAnonKiB">Resident anonymous memory (heap, native allocations): what a leak grows.</param>
 /// <param name="RssFileKiB">Resident file-backed memory (mapped data pages and code): bounded by the files' size.</param>
-/// <param name="LiveTensors">TorchSharp tensors created and not yet disposed, process-wide, after the epoch.</param>
+/// <param name="LiveTensors">TorchSharp tensors created and not yet disposed, process-wide, right after the epoch (before any forced collection).</param>
 /// <param name="LiveTensorsMidEpoch">The same count at the tenth batch of the epoch (batches held by the loader and its prefetch queues).</param>
 /// <param name="ManagedHeapBytes">The managed heap after collection.</param>
 /// <param name="Seconds">The epoch's wall time.</param>

@@ -65,11 +65,13 @@ public static class SoakRun
             if (seen.Contains(false))
                 throw new InvalidDataException($"Epoch {epoch} did not visit every sample.");
             double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+            // Counted before collecting: a tensor the loader forgot to dispose is still counted until a finalizer frees it.
+            long live = torch.Tensor.TotalCount;
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
             (long anon, long file) = ProcessMemory.Resident();
-            yield return new EpochStats(epoch, batches, anon, file, torch.Tensor.TotalCount, liveMidEpoch, GC.GetTotalMemory(forceFullCollection: false), seconds);
+            yield return new EpochStats(epoch, batches, anon, file, live, liveMidEpoch, GC.GetTotalMemory(forceFullCollection: false), seconds);
         }
     }
 

@@ -12,6 +12,10 @@ public sealed class SoakTests : IDisposable
     public void Loader_ManyEpochsWithPrefetch_LiveTensorsAndMemoryStayFlat()
     {
         (string x, string y) = SoakRun.WriteData(_dir.FullName, 3000);
+        // Tensors other tests left to the finalizer must not be freed in the middle of the count.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
 
         EpochStats[] epochs = SoakRun.Run(x, y, epochs: 6, batchSize: 128, workers: 2, prefetch: 3).ToArray();
 
