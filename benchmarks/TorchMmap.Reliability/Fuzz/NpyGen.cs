@@ -31,7 +31,7 @@ public static class NpyGen
     public static Gen<byte> InterestingByte { get; } = Gen.Frequency((1, Gen.Byte), (1, Gen.Int[0, s_interestingBytes.Length - 1].Select(i => s_interestingBytes[i])));
 
     /// <summary>Every family, equally often.</summary>
-    public static Gen<NpyCase> Any { get; } = Gen.OneOf(Valid, Truncated, Extended, HeaderBytes, Preamble, NpyDictGen.Case);
+    public static Gen<NpyCase> Any => Gen.OneOf(Valid, Truncated, Extended, HeaderBytes, Preamble, NpyDictGen.Case);
 
     /// <summary>Unchanged valid files: must read exactly.</summary>
     public static Gen<NpyCase> Valid => Base.Select(b => new NpyCase("valid", b.ToString(), b.Bytes, Expect.Accept, b.Layout));

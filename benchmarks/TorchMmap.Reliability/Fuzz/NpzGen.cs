@@ -23,7 +23,7 @@ public static class NpzGen
         select new NpzBaseFile(files.Select((f, i) => ($"arr_{i}", f, deflate[i])).ToArray());
 
     /// <summary>Every family, equally often.</summary>
-    public static Gen<NpzCase> Any { get; } = Gen.OneOf(Valid, Truncated, StructureBytes, LyingFields, EntryHeader);
+    public static Gen<NpzCase> Any => Gen.OneOf(Valid, Truncated, StructureBytes, LyingFields, EntryHeader);
 
     /// <summary>Unchanged archives.</summary>
     public static Gen<NpzCase> Valid => Base.Select(b => new NpzCase("npz-valid", "unchanged", b.Bytes, Expect.Accept, b, true));
