@@ -169,7 +169,7 @@ public sealed partial class NpyHeader
         object? literal;
         try
         {
-            literal = PyLiteralParser.Parse(text);
+            literal = PyLiteralParser.Parse(text, allowLongSuffix: version.Major < 3);
         }
         catch (PyLiteralException ex)
         {

@@ -15,19 +15,24 @@ internal ref struct PyLiteralParser
     private const int MaxDepth = 32;
 
     private readonly ReadOnlySpan<char> _text;
+    private readonly bool _allowLongSuffix;
     private int _pos;
 
-    private PyLiteralParser(ReadOnlySpan<char> text)
+    private PyLiteralParser(ReadOnlySpan<char> text, bool allowLongSuffix)
     {
         _text = text;
+        _allowLongSuffix = allowLongSuffix;
         _pos = 0;
     }
 
     /// <summary>Parses one literal that must make up the whole text, apart from surrounding white space.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="allowLongSuffix">True to accept Python 2's <c>L</c> suffix on integers (<c>3L</c>), as NumPy does for
+    /// version 1.0 and 2.0 headers, which Python 2 may have written.</param>
     /// <exception cref="PyLiteralException">The text is not a single literal.</exception>
-    public static object? Parse(ReadOnlySpan<char> text)
+    public static object? Parse(ReadOnlySpan<char> text, bool allowLongSuffix = false)
     {
-        var parser = new PyLiteralParser(text);
+        var parser = new PyLiteralParser(text, allowLongSuffix);
         object? value = parser.ParseValue(0);
         parser.SkipSpace();
         if (parser._pos != text.Length)
@@ -247,6 +252,9 @@ internal ref struct PyLiteralParser
             throw new PyLiteralException("leading zeros in an integer", start);
         if (clean.Length > 4000)
             throw new PyLiteralException("an integer of over 4000 digits", start);
+        if (_allowLongSuffix && _pos < _text.Length && _text[_pos] == 'L'
+            && (_pos + 1 == _text.Length || !(char.IsAsciiLetterOrDigit(_text[_pos + 1]) || _text[_pos + 1] == '_')))
+            _pos++;
         BigInteger value = BigInteger.Parse(clean, NumberStyles.None, CultureInfo.InvariantCulture);
         return negative ? -value : value;
     }
