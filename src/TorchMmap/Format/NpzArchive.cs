@@ -92,6 +92,8 @@ public sealed class NpzArchive
             (count, dirSize, dirOffset) = ReadZip64End(stream, eocdOffset, path);
         if (dirOffset > eocdOffset || dirSize > eocdOffset - dirOffset)
             throw Bad(path, $"the central directory ({dirSize} bytes at offset {dirOffset}) lies outside the file");
+        if (dirSize > Array.MaxLength)
+            throw Bad(path, $"its central directory of {dirSize} bytes is too large to read");
         if (count > dirSize / CentralHeaderLength)
             throw Bad(path, $"{count} entries cannot fit in a central directory of {dirSize} bytes");
 
