@@ -54,6 +54,20 @@ internal ref struct PyLiteralParser
         _ => value.GetType().Name,
     };
 
+    /// <summary>Writes a parsed value back as Python's <c>repr</c> would, e.g. <c>[('a', '&lt;f4')]</c>, for messages.</summary>
+    public static string Repr(object? value) => value switch
+    {
+        null => "None",
+        string s => "'" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'",
+        bool b => b ? "True" : "False",
+        BigInteger i => i.ToString(CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        PyTuple t => t.Items.Count == 1 ? "(" + Repr(t.Items[0]) + ",)" : "(" + string.Join(", ", t.Items.Select(Repr)) + ")",
+        PyList l => "[" + string.Join(", ", l.Items.Select(Repr)) + "]",
+        PyDict d => "{" + string.Join(", ", d.Entries.Select(e => Repr(e.Key) + ": " + Repr(e.Value))) + "}",
+        _ => value.ToString() ?? string.Empty,
+    };
+
     private object? ParseValue(int depth)
     {
         if (depth > MaxDepth)
@@ -82,6 +96,9 @@ internal ref struct PyLiteralParser
             while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
                 _pos++;
             ReadOnlySpan<char> word = _text[start.._pos];
+            // Python 3 still accepts Python 2's u'' prefix on strings.
+            if (word is "u" or "U" && _pos < _text.Length && _text[_pos] is '\'' or '"')
+                return ParseString();
             if (word.SequenceEqual("True"))
                 return true;
             if (word.SequenceEqual("False"))

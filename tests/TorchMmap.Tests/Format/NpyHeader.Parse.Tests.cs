@@ -66,6 +66,7 @@ public sealed class NpyHeaderParseTests : IDisposable
         "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2,),}",
         "{'descr': '<f4', 'fortran_order': False, 'shape': ((3), 2)}",
         "{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 2L), }",
+        "{u'descr': u'<f4', u'fortran_order': False, u'shape': (3, 2), }",
     };
 
     [Theory]
@@ -142,7 +143,9 @@ public sealed class NpyHeaderParseTests : IDisposable
         { "'<m8[s]'", "<m8[s]" },
         { "'<f16'", "<f16" },
         { "'<c32'", "<c32" },
-        { "[('a', '<f4'), ('b', '<i8')]", "structured" },
+        { "[('a', '<f4'), ('b', '<i8')]", "[('a', '<f4'), ('b', '<i8')]" },
+        { "[('x', '<f8', (2,))]", "[('x', '<f8', (2,))]" },
+        { "('<f4', (2, 2))", "('<f4', (2, 2))" },
     };
 
     [Theory]
@@ -153,6 +156,19 @@ public sealed class NpyHeaderParseTests : IDisposable
         NotSupportedException ex = Assert.Throws<NotSupportedException>(() => NpyHeader.Parse(bytes, Name));
         Assert.Contains(named, ex.Message);
         Assert.Contains(Name, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("|i4")]
+    [InlineData("=i4")]
+    [InlineData("i4")]
+    public void Parse_MultiByteDescrWithoutAnExplicitOrder_IsNativeOrder(string descr)
+    {
+        // NumPy reads '|', '=' and no order character on a multi-byte type as the machine's order.
+        NpyHeader header = NpyHeader.Parse(NpyBytes.File(NpyBytes.Dict(descr, "(2,)")), Name);
+        Assert.Equal(BitConverter.IsLittleEndian ? NpyByteOrder.Little : NpyByteOrder.Big, header.DType.ByteOrder);
+        Assert.Equal(ScalarType.Int32, header.DType.ScalarType);
+        Assert.Equal(descr, header.Descr);
     }
 
     [Fact]
