@@ -156,6 +156,39 @@ public sealed class NpyTests : IDisposable
         Assert.Equal(new short[] { 4000, 5000, 0, 1000 }, rows.data<short>().ToArray());
     }
 
+    [Fact]
+    public void LoadNpz_CompressedEntryWithAWrongCrc_IsRefusedAsCorrupt()
+    {
+        string path = PathOf("crc.npz");
+        using (Tensor t = arange(1000, dtype: ScalarType.Int32))
+            Npy.SaveNpz(path, new Dictionary<string, Tensor> { ["x"] = t }, compress: true);
+        byte[] bytes = File.ReadAllBytes(path);
+        int central = LastIndexOf(bytes, [0x50, 0x4b, 0x01, 0x02]);
+        bytes[central + 16] ^= 0x01;    // the CRC-32 field of the central directory header
+        File.WriteAllBytes(path, bytes);
+
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Npy.LoadNpz(path));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains("CRC-32", ex.Message);
+    }
+
+    [Fact]
+    public void LoadNpz_CorruptCompressedData_IsRefusedNamingTheArchive()
+    {
+        string path = PathOf("corrupt.npz");
+        using (Tensor t = arange(5000, dtype: ScalarType.Int64))
+            Npy.SaveNpz(path, new Dictionary<string, Tensor> { ["x"] = t }, compress: true);
+        NpzEntry entry = NpzArchive.Read(path).Entries[0];
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[entry.DataOffset + entry.CompressedSize / 2] ^= 0x5A;
+        File.WriteAllBytes(path, bytes);
+
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Npy.LoadNpz(path));
+        Assert.Contains(path, ex.Message);
+    }
+
+    private static int LastIndexOf(byte[] bytes, byte[] pattern) => bytes.AsSpan().LastIndexOf(pattern);
+
     private static void WriteZip(string path, CompressionLevel level, params (string Name, byte[] Bytes)[] entries)
     {
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
