@@ -85,6 +85,22 @@ public sealed class NpyWriterTests : IDisposable
     }
 
     [Fact]
+    public void Complete_WhenTheRenameFails_LeavesNoValidFileBehind()
+    {
+        // A directory at the final path makes the rename fail after the header is fixed up.
+        string path = PathOf("taken");
+        Directory.CreateDirectory(path);
+        var writer = NpyWriter.Create(path, NpyDType.Int32, []);
+        writer.Append<int>([1, 2, 3]);
+        Assert.ThrowsAny<IOException>(() => writer.Complete());
+        Assert.False(writer.IsCompleted);
+        Assert.False(File.Exists(writer.TempPath));
+        writer.Dispose();
+        Assert.Equal(new[] { path }, Directory.GetFileSystemEntries(_dir));
+        Assert.Empty(Directory.GetFileSystemEntries(path));
+    }
+
+    [Fact]
     public void Complete_ExistingFile_IsReplaced()
     {
         string path = PathOf("replace.npy");
