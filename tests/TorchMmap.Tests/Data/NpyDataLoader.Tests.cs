@@ -116,8 +116,9 @@ public sealed class NpyDataLoaderTests : IDisposable
     [InlineData(true)]
     public void Enumerate_ShardsSplittingBatches_ReadsThemAsOneArray(bool shuffle)
     {
-        // Batches of 4 over shards of 7, 0, 10, 1 and 5 rows: several batches straddle a shard boundary (or two).
-        (string[] xs, string[] ys) = _files.WriteShards(7, 0, 10, 1, 5);
+        // Batches of 4 over shards of 7, 0, 10, 1 and 5 rows (and empty ones at both ends): several batches straddle a
+        // shard boundary, or two.
+        (string[] xs, string[] ys) = _files.WriteShards(0, 7, 0, 10, 1, 5, 0);
         using var dataset = NpyMmapDataset.OpenShards(("x", xs), ("y", ys));
         Assert.Equal(23, dataset.Count);
         using var loader = new NpyDataLoader(dataset, batchSize: 4, shuffle: shuffle, seed: 2, num_workers: 2);

@@ -131,4 +131,40 @@ public sealed class NpyMmapDatasetDTypesTests : IDisposable
         Assert.Equal(new long[] { RowElements }, sample.shape);
         Assert.True(Expected(descr, type, [21])[0].eq(sample).all().item<bool>());
     }
+
+    [Fact]
+    public void GetBatch_FortranOrderFile_ReturnsRowsInCOrder()
+    {
+        // Hand-built per the .npy format: the header says fortran_order, and the data runs with the first index fastest.
+        const int R = 30;
+        string path = _files.PathOf("fortran.npy");
+        var header = NpyHeader.Create(NpyDType.Parse(">i4"), [R, 2, 3], fortranOrder: true);
+        using (var stream = File.Create(path))
+        {
+            header.WriteTo(stream);
+            byte[] element = new byte[4];
+            for (int k = 0; k < 3; k++)
+            {
+                for (int j = 0; j < 2; j++)
+                {
+                    for (int i = 0; i < R; i++)
+                    {
+                        BinaryPrimitives.WriteInt32BigEndian(element, i * 100 + j * 10 + k);
+                        stream.Write(element);
+                    }
+                }
+            }
+        }
+        (_, string y) = _files.Write(R);
+        using var dataset = NpyMmapDataset.Open(("f", path), ("label", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 8, shuffle: true, seed: 3);
+        foreach (Dictionary<string, Tensor> batch in loader)
+        {
+            long[] rows = batch["label"].data<long>().ToArray();
+            int[] expected = rows.SelectMany(i => new[] { 0, 1, 2, 10, 11, 12 }.Select(v => (int)i * 100 + v)).ToArray();
+            Assert.Equal(new long[] { rows.Length, 2, 3 }, batch["f"].shape);
+            Assert.Equal(expected, batch["f"].data<int>().ToArray());
+        }
+        Assert.Equal(1, loader.Epoch);
+    }
 }
