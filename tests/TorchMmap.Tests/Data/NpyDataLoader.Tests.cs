@@ -179,6 +179,21 @@ public sealed class NpyDataLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Enumerate_PageHints_ChangeNothingInTheBatches(bool subset)
+    {
+        Dictionary<string, string> paths = _files.WriteMixed(90);
+        using var dataset = NpyMmapDataset.Open(paths.Select(kv => (kv.Key, kv.Value)).ToArray());
+        using var reference = new RowReference(paths);
+        long[] view = Range(90).Where(i => i % 4 != 1).ToArray();
+        IBatchDataset source = subset ? new Subset(dataset, view) : dataset;
+        using var loader = new NpyDataLoader(source, batchSize: 8, shuffle: true, seed: 6, num_workers: 2, prefetch_factor: 3, pageHints: true);
+        long[] order = LoaderAssert.RandPerm(source.Count, 6).Select(p => subset ? view[p] : p).ToArray();
+        LoaderAssert.Epoch(loader, reference, order, 8, dropLast: false);
+    }
+
+    [Theory]
     [InlineData(100, 10, false, 10)]
     [InlineData(101, 10, false, 11)]
     [InlineData(101, 10, true, 10)]
