@@ -181,6 +181,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Starts one epoch.</summary>
     /// <returns>The batches of the epoch.</returns>
     /// <exception cref="ObjectDisposedException">The loader has been disposed.</exception>
+    /// <exception cref="InvalidOperationException">The sampler yields a different number of indices than its <see cref="Sampler.Count"/>.</exception>
     public IEnumerator<Dictionary<string, Tensor>> GetEnumerator()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -188,6 +189,9 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         _dataset.EnsureFilesIntact();
         Sampler.SetEpoch(_epoch);
         long[] order = Sampler.GetIndices();
+        // Batches are cut from the order by Count; a user sequence that disagrees with its declared count would fail mid-epoch.
+        if (order.LongLength != Sampler.Count)
+            throw new InvalidOperationException($"The sampler yielded {order.LongLength} indices for epoch {_epoch}, but its Count is {Sampler.Count}.");
         if (PageHints)
             _dataset.Advise(Sampler is SequentialSampler ? NpyAccessPattern.Sequential : NpyAccessPattern.Random);
         var enumerator = new Enumerator(this, _epoch, order, _resumeBatch);

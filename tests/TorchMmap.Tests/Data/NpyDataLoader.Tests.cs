@@ -193,6 +193,28 @@ public sealed class NpyDataLoaderTests : IDisposable
         LoaderAssert.Epoch(loader, reference, order, 8, dropLast: false);
     }
 
+    [Fact]
+    public void GetEnumerator_UserSamplerShorterThanItsCount_ThrowsBeforeAnyBatch()
+    {
+        (string x, string y) = _files.Write(40);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 8, sampler: new EnumerableSampler(Range(30), count: 40));
+        InvalidOperationException ex = Assert.Throws<InvalidOperationException>(() => loader.GetEnumerator());
+        Assert.Contains("30", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Enumerate_UserSamplerIndexOutOfRange_ThrowsAtThatBatch()
+    {
+        (string x, string y) = _files.Write(40);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 8, sampler: new EnumerableSampler(Range(20).Append(40)), num_workers: 2);
+        using IEnumerator<Dictionary<string, Tensor>> e = loader.GetEnumerator();
+        Assert.True(e.MoveNext());
+        Assert.True(e.MoveNext());
+        Assert.Throws<ArgumentOutOfRangeException>(() => e.MoveNext());
+    }
+
     [Theory]
     [InlineData(100, 10, false, 10)]
     [InlineData(101, 10, false, 11)]
