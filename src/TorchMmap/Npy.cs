@@ -145,15 +145,29 @@ public static class Npy
         }
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var inflate = new DeflateStream(new SubReadStream(file, entry.DataOffset, entry.CompressedSize), CompressionMode.Decompress);
-        string name = $"{path}[{entry.ArrayName}]";
+        var checkedStream = new Crc32ReadStream(inflate);
+        Tensor? tensor = null;
         try
         {
-            return NpyStreamLoader.Load(inflate, name, entry.Size);
+            tensor = NpyStreamLoader.Load(checkedStream, $"{path}[{entry.ArrayName}]", entry.Size);
+            // As zip readers do: the whole entry must inflate to its recorded size and CRC-32.
+            long size = checkedStream.Drain(entry.Size);
+            if (size != entry.Size)
+                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, size > entry.Size ? $"it inflates to more than the {entry.Size} bytes its directory records" : $"it inflates to only {size} of the {entry.Size} bytes its directory records"));
+            if (checkedStream.Crc != entry.Crc32)
+                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, $"its CRC-32 is {checkedStream.Crc:x8}, not the {entry.Crc32:x8} its directory records (the data is corrupt)"));
+            return tensor;
         }
         catch (InvalidDataException ex) when (!ex.Message.Contains(path, StringComparison.Ordinal))
         {
-            // DeflateStream's own errors do not say which file or entry is corrupt.
-            throw new InvalidDataException($"'{name}': the compressed data is corrupt ({ex.Message})", ex);
+            // The inflater's own errors do not say which file they are about.
+            tensor?.Dispose();
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, "its compressed data is corrupt: " + ex.Message), ex);
+        }
+        catch
+        {
+            tensor?.Dispose();
+            throw;
         }
     }
 }

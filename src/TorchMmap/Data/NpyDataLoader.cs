@@ -56,7 +56,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// batches still in the prefetch queue (worth it when data is on disk rather than in the page cache).</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/>, <paramref name="num_workers"/> or <paramref name="prefetch_factor"/> is out of range.</exception>
-    /// <exception cref="ArgumentException">Both <paramref name="sampler"/> and <paramref name="shuffle"/> are given, or the sampler's indices do not fit the dataset.</exception>
+    /// <exception cref="ArgumentException">Both <paramref name="sampler"/> and <paramref name="shuffle"/> are given, or a built-in sampler was made for a dataset of another size.</exception>
     public NpyDataLoader(
         IBatchDataset dataset,
         int batchSize,
@@ -77,6 +77,17 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefetch_factor);
         if (sampler is not null && shuffle)
             throw new ArgumentException("sampler is mutually exclusive with shuffle; shuffle with a RandomSampler instead.", nameof(sampler));
+        // A sampler built for another dataset would fail only at the first batch, inside a worker; say so now.
+        long? samplerLength = sampler switch
+        {
+            SequentialSampler s => s.Length,
+            RandomSampler r => r.Length,
+            DistributedSampler d => d.Length,
+            BlockShuffleSampler b => b.Length,
+            _ => null,
+        };
+        if (samplerLength is long length && length != dataset.Count)
+            throw new ArgumentException($"The sampler was made for {length} samples, but the dataset has {dataset.Count}.", nameof(sampler));
         _dataset = dataset;
         _disposeDataset = disposeDataset;
         _seed = seed;
@@ -127,7 +138,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     public TimeSpan WaitTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks));
 
     /// <summary>Batches handed out in the current epoch so far.</summary>
-    public long BatchesConsumed => _active?.Consumed ?? _resumeBatch;
+    // Once an enumeration has run to its end the epoch has advanced, so the count restarts even before it is disposed.
+    public long BatchesConsumed => _active is { Finished: false } active ? active.Consumed : _resumeBatch;
 
     /// <summary>Sets the epoch the next enumeration reads (as <c>DistributedSampler.set_epoch</c>), starting it from its first batch.</summary>
     /// <param name="epoch">The epoch.</param>
@@ -141,7 +153,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
 
     /// <summary>Captures the position in the run: epoch, batches consumed, seed and shape of the run.</summary>
     /// <returns>The state; pass it to <see cref="load_state_dict"/> of a new loader to resume.</returns>
-    public NpyLoaderState state_dict() => new(_epoch, BatchesConsumed, _seed, BatchSize, DropLast, _dataset.Count);
+    public NpyLoaderState state_dict() => new(_epoch, BatchesConsumed, OrderSeed, BatchSize, DropLast, _dataset.Count);
 
     /// <summary>Restores a position captured by <see cref="state_dict"/>: the next enumeration continues that epoch with the
     /// batch after the last one consumed.</summary>
@@ -152,8 +164,9 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     public void load_state_dict(NpyLoaderState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Seed != _seed || state.BatchSize != BatchSize || state.DropLast != DropLast || state.DatasetCount != _dataset.Count)
-            throw new ArgumentException($"The state is of a run with seed {state.Seed}, batch size {state.BatchSize}, drop_last {state.DropLast} over {state.DatasetCount} samples; this loader has {_seed}, {BatchSize}, {DropLast} and {_dataset.Count}.", nameof(state));
+        long seed = OrderSeed;
+        if (state.Seed != seed || state.BatchSize != BatchSize || state.DropLast != DropLast || state.DatasetCount != _dataset.Count)
+            throw new ArgumentException($"The state is of a run with seed {state.Seed}, batch size {state.BatchSize}, drop_last {state.DropLast} over {state.DatasetCount} samples; this loader has {seed}, {BatchSize}, {DropLast} and {_dataset.Count}.", nameof(state));
         if (!Sampler.IsDeterministic)
             throw new InvalidOperationException("The sampler's order cannot be reproduced, so a run cannot resume mid-epoch.");
         if (_active is not null)
@@ -168,6 +181,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Starts one epoch.</summary>
     /// <returns>The batches of the epoch.</returns>
     /// <exception cref="ObjectDisposedException">The loader has been disposed.</exception>
+    /// <exception cref="InvalidOperationException">The sampler yields a different number of indices than its <see cref="Sampler.Count"/>.</exception>
     public IEnumerator<Dictionary<string, Tensor>> GetEnumerator()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -175,6 +189,9 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         _dataset.EnsureFilesIntact();
         Sampler.SetEpoch(_epoch);
         long[] order = Sampler.GetIndices();
+        // Batches are cut from the order by Count; a user sequence that disagrees with its declared count would fail mid-epoch.
+        if (order.LongLength != Sampler.Count)
+            throw new InvalidOperationException($"The sampler yielded {order.LongLength} indices for epoch {_epoch}, but its Count is {Sampler.Count}.");
         if (PageHints)
             _dataset.Advise(Sampler is SequentialSampler ? NpyAccessPattern.Sequential : NpyAccessPattern.Random);
         var enumerator = new Enumerator(this, _epoch, order, _resumeBatch);
@@ -196,6 +213,15 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (_disposeDataset && _dataset is IDisposable d)
             d.Dispose();
     }
+
+    // The seed the order derives from: the sampler's own when the caller passed a shuffling sampler.
+    private long OrderSeed => Sampler switch
+    {
+        RandomSampler r => r.Seed,
+        DistributedSampler d => d.Seed,
+        BlockShuffleSampler b => b.Seed,
+        _ => _seed,
+    };
 
     private void OnEpochFinished(Enumerator enumerator)
     {

@@ -231,11 +231,9 @@ public sealed class NpyDType : IEquatable<NpyDType>
         {
             '<' => NpyByteOrder.Little,
             '>' => NpyByteOrder.Big,
-            '|' => NpyByteOrder.NotApplicable,
+            // NumPy reads '|' on a multi-byte type ('|i4') as native order, like '='.
             _ => NativeOrder,
         };
-        if (byteOrder == NpyByteOrder.NotApplicable && size != 1)
-            return ParseResult.Malformed;
         dtype = Create(npyKind, size, byteOrder);
         return ParseResult.Ok;
     }

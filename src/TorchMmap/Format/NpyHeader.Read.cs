@@ -169,7 +169,7 @@ public sealed partial class NpyHeader
         object? literal;
         try
         {
-            literal = PyLiteralParser.Parse(text);
+            literal = PyLiteralParser.Parse(text, allowLongSuffix: version.Major < 3);
         }
         catch (PyLiteralException ex)
         {
@@ -203,7 +203,7 @@ public sealed partial class NpyHeader
         string descr = descrValue switch
         {
             string d => d,
-            PyList => throw new NotSupportedException(Messages.Format(Messages.DescrUnsupported, name, "structured", "structured (record) dtypes have no tensor type")),
+            PyList or PyTuple => throw new NotSupportedException(Messages.Format(Messages.DescrUnsupported, name, PyLiteralParser.Repr(descrValue), "structured, record and sub-array dtypes have no tensor type")),
             _ => throw new InvalidDataException(Messages.Format(Messages.DescrNotString, name, PyLiteralParser.Describe(descrValue))),
         };
         NpyDType dtype = NpyDType.TryParseCore(descr, out NpyDType? parsed, out string? reason) switch

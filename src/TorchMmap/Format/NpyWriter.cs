@@ -78,7 +78,8 @@ public sealed class NpyWriter : IDisposable
         NpyHeader provisional = NpyHeader.Create(dtype, shape);
         string full = System.IO.Path.GetFullPath(path);
         string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, BufferSize);
+        // Readers may look at the temporary file (it must read as invalid); no one else may write it.
+        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, BufferSize);
         try
         {
             // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
@@ -149,7 +150,7 @@ public sealed class NpyWriter : IDisposable
     /// <summary>Writes the final header, flushes the file to disk and moves it to <see cref="Path"/>.</summary>
     /// <exception cref="InvalidOperationException">The writer is already completed.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
-    /// <exception cref="IOException">The file cannot be written or moved.</exception>
+    /// <exception cref="IOException">The file cannot be written or moved; the writer is then disposed and its temporary file deleted.</exception>
     public void Complete()
     {
         FileStream stream = ThrowIfNotWritable();
@@ -157,13 +158,31 @@ public sealed class NpyWriter : IDisposable
         shape[0] = RowCount;
         _rowShape.CopyTo(shape, 1);
         NpyHeader header = _provisional.WithShape(shape);
-        stream.Flush();
-        stream.Position = 0;
-        header.WriteTo(stream);
-        stream.Flush(flushToDisk: true);
-        stream.Dispose();
+        try
+        {
+            stream.Flush();
+            stream.Position = 0;
+            header.WriteTo(stream);
+            stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            // A failed fix-up leaves the writer disposed and its temporary file deleted.
+            Dispose();
+            throw;
+        }
         _stream = null;
-        File.Move(TempPath, Path, overwrite: true);
+        stream.Dispose();
+        try
+        {
+            File.Move(TempPath, Path, overwrite: true);
+        }
+        catch
+        {
+            // The temporary file now holds a valid header: never leave it behind.
+            File.Delete(TempPath);
+            throw;
+        }
         _completed = true;
     }
 

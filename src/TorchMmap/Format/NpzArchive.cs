@@ -92,6 +92,8 @@ public sealed class NpzArchive
             (count, dirSize, dirOffset) = ReadZip64End(stream, eocdOffset, path);
         if (dirOffset > eocdOffset || dirSize > eocdOffset - dirOffset)
             throw Bad(path, $"the central directory ({dirSize} bytes at offset {dirOffset}) lies outside the file");
+        if (dirSize > Array.MaxLength)
+            throw Bad(path, $"its central directory of {dirSize} bytes is too large to read");
         if (count > dirSize / CentralHeaderLength)
             throw Bad(path, $"{count} entries cannot fit in a central directory of {dirSize} bytes");
 
@@ -131,6 +133,7 @@ public sealed class NpzArchive
         ReadOnlySpan<byte> h = dir.AsSpan(at, CentralHeaderLength);
         ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralFlagsOffset..]);
         int method = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralMethodOffset..]);
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralCrcOffset..]);
         long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralCompressedSizeOffset..]);
         long size = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralSizeOffset..]);
         int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralNameLengthOffset..]);
@@ -171,7 +174,7 @@ public sealed class NpzArchive
             + BinaryPrimitives.ReadUInt16LittleEndian(lh.AsSpan(LocalExtraLengthOffset));
         if (dataOffset > fileLength || compressed > fileLength - dataOffset)
             throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"its {compressed} bytes at offset {dataOffset} run past the end of the file ({fileLength} bytes)"));
-        return new NpzEntry(path, name, method, compressed, size, dataOffset);
+        return new NpzEntry(path, name, method, compressed, size, dataOffset, crc);
     }
 
     // Saturated 32-bit fields are replaced, in order, by 64-bit values in the zip64 extra field.

@@ -5,8 +5,9 @@ namespace TorchMmap.Format;
 /// <summary>One array stored in an .npz archive, as its zip central directory and local header describe it.</summary>
 public sealed class NpzEntry
 {
-    internal NpzEntry(string archivePath, string entryName, int compressionMethod, long compressedSize, long size, long dataOffset)
+    internal NpzEntry(string archivePath, string entryName, int compressionMethod, long compressedSize, long size, long dataOffset, uint crc32)
     {
+        Crc32 = crc32;
         ArchivePath = archivePath;
         EntryName = entryName;
         ArrayName = entryName.EndsWith(".npy", StringComparison.Ordinal) ? entryName[..^4] : entryName;
@@ -39,6 +40,9 @@ public sealed class NpzEntry
 
     /// <summary>The archive offset where the entry's (possibly compressed) bytes start.</summary>
     public long DataOffset { get; }
+
+    /// <summary>The CRC-32 of the embedded .npy file, as the zip directory records it.</summary>
+    public uint Crc32 { get; }
 
     internal void ThrowIfNotMappable()
     {

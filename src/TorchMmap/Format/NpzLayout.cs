@@ -23,6 +23,7 @@ internal static class NpzLayout
     public const int CentralHeaderLength = 46;
     public const int CentralFlagsOffset = 8;
     public const int CentralMethodOffset = 10;
+    public const int CentralCrcOffset = 16;
     public const int CentralCompressedSizeOffset = 20;
     public const int CentralSizeOffset = 24;
     public const int CentralNameLengthOffset = 28;

@@ -15,19 +15,24 @@ internal ref struct PyLiteralParser
     private const int MaxDepth = 32;
 
     private readonly ReadOnlySpan<char> _text;
+    private readonly bool _allowLongSuffix;
     private int _pos;
 
-    private PyLiteralParser(ReadOnlySpan<char> text)
+    private PyLiteralParser(ReadOnlySpan<char> text, bool allowLongSuffix)
     {
         _text = text;
+        _allowLongSuffix = allowLongSuffix;
         _pos = 0;
     }
 
     /// <summary>Parses one literal that must make up the whole text, apart from surrounding white space.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="allowLongSuffix">True to accept Python 2's <c>L</c> suffix on integers (<c>3L</c>), as NumPy does for
+    /// version 1.0 and 2.0 headers, which Python 2 may have written.</param>
     /// <exception cref="PyLiteralException">The text is not a single literal.</exception>
-    public static object? Parse(ReadOnlySpan<char> text)
+    public static object? Parse(ReadOnlySpan<char> text, bool allowLongSuffix = false)
     {
-        var parser = new PyLiteralParser(text);
+        var parser = new PyLiteralParser(text, allowLongSuffix);
         object? value = parser.ParseValue(0);
         parser.SkipSpace();
         if (parser._pos != text.Length)
@@ -47,6 +52,20 @@ internal ref struct PyLiteralParser
         PyList => "a list",
         PyDict => "a dict",
         _ => value.GetType().Name,
+    };
+
+    /// <summary>Writes a parsed value back as Python's <c>repr</c> would, e.g. <c>[('a', '&lt;f4')]</c>, for messages.</summary>
+    public static string Repr(object? value) => value switch
+    {
+        null => "None",
+        string s => "'" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'",
+        bool b => b ? "True" : "False",
+        BigInteger i => i.ToString(CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        PyTuple t => t.Items.Count == 1 ? "(" + Repr(t.Items[0]) + ",)" : "(" + string.Join(", ", t.Items.Select(Repr)) + ")",
+        PyList l => "[" + string.Join(", ", l.Items.Select(Repr)) + "]",
+        PyDict d => "{" + string.Join(", ", d.Entries.Select(e => Repr(e.Key) + ": " + Repr(e.Value))) + "}",
+        _ => value.ToString() ?? string.Empty,
     };
 
     private object? ParseValue(int depth)
@@ -77,6 +96,9 @@ internal ref struct PyLiteralParser
             while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
                 _pos++;
             ReadOnlySpan<char> word = _text[start.._pos];
+            // Python 3 still accepts Python 2's u'' prefix on strings.
+            if (word is "u" or "U" && _pos < _text.Length && _text[_pos] is '\'' or '"')
+                return ParseString();
             if (word.SequenceEqual("True"))
                 return true;
             if (word.SequenceEqual("False"))
@@ -247,6 +269,9 @@ internal ref struct PyLiteralParser
             throw new PyLiteralException("leading zeros in an integer", start);
         if (clean.Length > 4000)
             throw new PyLiteralException("an integer of over 4000 digits", start);
+        if (_allowLongSuffix && _pos < _text.Length && _text[_pos] == 'L'
+            && (_pos + 1 == _text.Length || !(char.IsAsciiLetterOrDigit(_text[_pos + 1]) || _text[_pos + 1] == '_')))
+            _pos++;
         BigInteger value = BigInteger.Parse(clean, NumberStyles.None, CultureInfo.InvariantCulture);
         return negative ? -value : value;
     }

@@ -28,6 +28,7 @@ internal static class Messages
     public const string NpzBadEntry = "'{0}': the archive entry '{1}' is malformed: {2}.";
     public const string NpzNoEntry = "'{0}' has no array named '{1}'.";
     public const string NpzCompressed = "'{0}': the entry '{1}' is compressed (method {2}) and cannot be memory-mapped; load it with Npy.LoadNpz, or write the archive with np.savez (not savez_compressed).";
+    public const string NpzReadWrite = "'{0}': the entry '{1}' cannot be mapped read-write: writes would leave its zip CRC-32 stale and the archive unreadable to NumPy. Map it ReadOnly or CopyOnWrite, or extract it to a .npy file first.";
     public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
 
     public static string Format(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);

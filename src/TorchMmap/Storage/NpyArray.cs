@@ -168,9 +168,11 @@ public sealed partial class NpyArray : IDisposable
     /// <summary>Maps a stored (uncompressed) entry of an .npz archive in place, without extracting it.</summary>
     /// <param name="path">The .npz file.</param>
     /// <param name="name">The array's name (the entry name without <c>.npy</c>).</param>
-    /// <param name="mode">The mapping mode; <see cref="NpyMode.ReadWrite"/> writes into the archive.</param>
+    /// <param name="mode"><see cref="NpyMode.ReadOnly"/> or <see cref="NpyMode.CopyOnWrite"/>. Writing into the archive is refused:
+    /// it would leave the entry's CRC-32 stale, and zip readers (NumPy's included) would then reject the archive.</param>
     /// <returns>The mapped array.</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> or <paramref name="name"/> is null or empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> or <paramref name="name"/> is null or empty, or <paramref name="mode"/> is <see cref="NpyMode.ReadWrite"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
     /// <exception cref="KeyNotFoundException">The archive has no such array.</exception>
     /// <exception cref="InvalidDataException">The archive or the entry is malformed.</exception>
     /// <exception cref="NotSupportedException">The entry is compressed, or its dtype cannot be loaded.</exception>
@@ -180,6 +182,8 @@ public sealed partial class NpyArray : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (!Enum.IsDefined(mode))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
+        if (mode == NpyMode.ReadWrite)
+            throw new ArgumentException(Messages.Format(Messages.NpzReadWrite, path, name), nameof(mode));
         FileStream stream = OpenStream(path, mode);
         try
         {

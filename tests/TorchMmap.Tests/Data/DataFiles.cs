@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using TorchMmap.Format;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -46,6 +47,44 @@ internal sealed class DataFiles : IDisposable
         }
         return (xs, ys);
     }
+
+    /// <summary>
+    /// Arrays of several dtypes over the same rows: "image" uint8 (3, 2, 2), "feature" float32 (4), "label" int64 (row i
+    /// holds i), "code" big-endian int32 (2) and "depth" uint16 with values above 32767 (loaded widened to int32).
+    /// </summary>
+    public Dictionary<string, string> WriteMixed(long rows, string prefix = "")
+    {
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in new[] { "image", "feature", "label", "code", "depth" })
+            paths[name] = PathOf(prefix + name + ".npy");
+        using (Tensor image = torch.arange(rows * 12, dtype: ScalarType.Int64).remainder(251).to_type(ScalarType.Byte).reshape(rows, 3, 2, 2))
+            Npy.Save(paths["image"], image);
+        using (Tensor feature = torch.arange(rows * 4, dtype: ScalarType.Float32).mul(0.25).reshape(rows, 4))
+            Npy.Save(paths["feature"], feature);
+        using (Tensor label = torch.arange(rows, dtype: ScalarType.Int64))
+            Npy.Save(paths["label"], label);
+        using (var writer = NpyWriter.Create(paths["code"], NpyDType.Parse(">i4"), [2]))
+        {
+            byte[] bytes = new byte[rows * 2 * 4];
+            for (int i = 0; i < rows * 2; i++)
+                BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * 4), CodeValue(i));
+            writer.Append<byte>(bytes);
+            writer.Complete();
+        }
+        using (var writer = NpyWriter.Create(paths["depth"], NpyDType.UInt16, []))
+        {
+            ushort[] depth = Enumerable.Range(0, (int)rows).Select(i => DepthValue(i)).ToArray();
+            writer.Append<ushort>(depth);
+            writer.Complete();
+        }
+        return paths;
+    }
+
+    /// <summary>Element <paramref name="i"/> (row-major) of the "code" array <see cref="WriteMixed"/> writes.</summary>
+    public static int CodeValue(long i) => (int)(i * -3 + 7);
+
+    /// <summary>Row <paramref name="i"/> of the "depth" array <see cref="WriteMixed"/> writes.</summary>
+    public static ushort DepthValue(long i) => (ushort)(40000 + i * 7 % 25000);
 
     /// <summary>Asserts that a batch is exactly the rows at <paramref name="expected"/> of the files <see cref="Write"/> makes.</summary>
     public static void AssertRows(Dictionary<string, Tensor> batch, IReadOnlyList<long> expected)
