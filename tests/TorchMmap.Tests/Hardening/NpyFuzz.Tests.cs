@@ -63,7 +63,7 @@ public sealed class NpyFuzzTests
     public void Parse_ZeroDimensionWithOverflowingByteSize_ThrowsInvalidData()
     {
         // (2**63 - 1, 0) of int16 is empty, but NumPy still refuses it: 2**63 - 1 rows of 2 bytes cannot be addressed.
-        byte[] bytes = NpyBytes.File("{'descr': '<i2', 'fortran_order': False, 'shape': (9223372036854775807, 0), }", 1, []);
+        byte[] bytes = Reliability.Fuzz.NpyBytes.File("{'descr': '<i2', 'fortran_order': False, 'shape': (9223372036854775807, 0), }", 1, []);
 
         var ex = Assert.Throws<InvalidDataException>(() => NpyHeader.Parse(bytes, "huge.npy", isWholeFile: true));
         Assert.Contains("huge.npy", ex.Message, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public sealed class NpyFuzzTests
         try
         {
             string path = Path.Combine(dir.FullName, "e.npy");
-            File.WriteAllBytes(path, NpyBytes.File("{'descr': '<i2', 'fortran_order': True, 'shape': (2147483648, 2, 0), }", 1, []));
+            File.WriteAllBytes(path, Reliability.Fuzz.NpyBytes.File("{'descr': '<i2', 'fortran_order': True, 'shape': (2147483648, 2, 0), }", 1, []));
             using NpyArray array = NpyArray.Open(path);
             var clock = System.Diagnostics.Stopwatch.StartNew();
 
