@@ -21,7 +21,7 @@ public static class NpyDictGen
 
     private static readonly string[] s_badFlags = ["0", "1", "'True'", "None", "true", "()"];
     private static readonly string[] s_badShapes = ["[2, 3]", "3", "(3)", "None", "(2.0,)", "('2',)", "((2,),)", "{}"];
-    private static readonly string[] s_badDescrValues = ["None", "3", "('<f4',)", "1.5"];
+    private static readonly string[] s_badDescrValues = ["None", "3", "1.5"];
     private static readonly string[] s_extraKeys = ["'extra': 1", "'d\u00e9scr': '<f4'", "'sha\u00ffpe': ()", "1: 2", "'descr ': '<f4'", "'sh\u0000ape': ()"];
     private static readonly string[] s_separators = ["", " ", "  ", "\t", "\n"];
 
@@ -31,8 +31,9 @@ public static class NpyDictGen
         (1, Pick(FuzzDType.Malformed).Select(s => new DictPart($"'{s}'", true, false))),
         (1, Pick(s_badDescrValues).Select(s => new DictPart(s, true, false))),
         (1, Gen.Const(new DictPart("[('a', '<f4'), ('b', '<i8')]", false, true))),
-        // NumPy reads an empty dict as an empty structured dtype; refusing it either way is right.
-        (1, Gen.Const(new DictPart("{}", true, true))));
+        // Neither a string nor a plain structured list (NumPy reads an empty dict as an empty structured dtype, a
+        // one-tuple is no dtype at all): refusing them either way is right.
+        (1, Gen.OneOf(new DictPart("{}", true, true), new DictPart("('<f4',)", true, true))));
 
     private static Gen<DictPart> Fortran { get; } = Gen.Frequency(
         (8, Gen.Bool.Select(b => new DictPart(b ? "True" : "False", false, false, Flag: b))),
