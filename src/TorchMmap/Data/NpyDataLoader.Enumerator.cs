@@ -75,7 +75,14 @@ public sealed partial class NpyDataLoader
             {
                 _loader.AddWait(Stopwatch.GetTimestamp() - start);
             }
-            _current = batch;
+            // With a Dispose racing on another thread, exactly one side sees the other (both use full fences) and frees
+            // the batch the loader owns.
+            Interlocked.Exchange(ref _current, batch);
+            if (_loader.DisposeBatch && Volatile.Read(ref _disposed) != 0)
+            {
+                ReleaseCurrent();
+                throw new ObjectDisposedException(GetType().FullName);
+            }
             _next++;
             Consumed = _next;
             return true;

@@ -18,7 +18,8 @@ public sealed class ManyReadersTests : IDisposable
         using var shared = NpyMmapDataset.Open(("x", x), ("y", y));
         var errors = new Exception?[8];
         var batches = new long[8];
-        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        // Dedicated threads, so all eight loaders really run at once (the thread pool would start them gradually).
+        var threads = Enumerable.Range(0, 8).Select(i => new Thread(() =>
         {
             try
             {
@@ -42,7 +43,11 @@ public sealed class ManyReadersTests : IDisposable
             {
                 errors[i] = ex;
             }
-        });
+        })).ToArray();
+        foreach (Thread t in threads)
+            t.Start();
+        foreach (Thread t in threads)
+            Assert.True(t.Join(TimeSpan.FromMinutes(2)));
 
         Assert.All(errors, Assert.Null);
         for (int i = 0; i < 8; i++)
