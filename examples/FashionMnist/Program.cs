@@ -1,14 +1,110 @@
+using System.Globalization;
 using FashionMnist;
+using Spectre.Console;
+using TorchSharp;
 
-var s = new TrainingSettings { Epochs = int.Parse(args[0]), Width = int.Parse(args[1]), Threads = 2 };
-var (files, conv) = FashionMnistData.Prepare(FashionMnistData.FindIdxFiles(FashionMnistData.DebianDirectory)!, args[2]);
-var obs = new PlainObserverTmp();
-var r = Trainer.Train(s, files, null, obs);
-Console.WriteLine($"final {r.FinalAccuracy:P2} wall {r.Wall} wait {r.DataWaitShare:P3} params {r.Parameters}");
-
-sealed class PlainObserverTmp : ITrainingObserver
+// Exit codes: 0 done, 1 failed (bad data files), 2 usage error, 3 data not found.
+ProgramOptions? options;
+try
 {
-    public void EpochStarted(int epoch, int epochs, long batches) { }
-    public void BatchCompleted(long batch, double sps, double loss) { if (batch % 50 == 0) Console.WriteLine($"{batch} {sps:F0}/s loss {loss:F4}"); }
-    public void EpochCompleted(EpochResult r) => Console.WriteLine(r);
+    options = ProgramOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter")[0]}");
+    Console.Error.WriteLine(ProgramOptions.HelpText);
+    return 2;
+}
+if (options is null)
+{
+    Console.WriteLine(ProgramOptions.HelpText);
+    return 0;
+}
+
+string[]? idx = FashionMnistData.FindIdxFiles(options.DataDirectory);
+if (idx is null)
+{
+    Console.Error.WriteLine(FashionMnistData.MissingMessage(options.DataDirectory));
+    return 3;
+}
+
+bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+var outputs = new RunOutputs(Path.GetFullPath(options.OutputDirectory));
+TrainingSettings settings = options.Settings;
+try
+{
+    DatasetFiles files = PrepareData(idx, outputs, live);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"Training a CNN (width {settings.Width}) for {settings.Epochs} epochs, batch {settings.BatchSize}, seed {settings.Seed}, {settings.Threads} threads, AdamW one-cycle to lr {settings.MaxLearningRate}, augmentation: {(settings.Flip ? "flip " : "")}{(settings.CropPadding > 0 ? $"crop(pad {settings.CropPadding})" : "")}"));
+    TrainingReport report;
+    if (live)
+    {
+        TrainingReport? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context => result = Trainer.Train(settings, files, outputs.Model, new LiveProgressObserver(context)));
+        report = result!;
+    }
+    else
+    {
+        report = Trainer.Train(settings, files, outputs.Model, new PlainProgressObserver(Console.Out));
+    }
+    outputs.WriteReport(report);
+    PrintSummary(report, outputs);
+    return 0;
+}
+catch (InvalidDataException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
+static DatasetFiles PrepareData(string[] idx, RunOutputs outputs, bool live)
+{
+    if (!live)
+    {
+        int lastTenth = -1;
+        string lastName = "";
+        (DatasetFiles plainFiles, bool converted) = FashionMnistData.Prepare(idx, outputs.NpyDirectory, (name, done, total) =>
+        {
+            int tenth = (int)(10 * done / Math.Max(1, total));
+            if (name != lastName || tenth != lastTenth)
+                Console.WriteLine($"converting {name}: {done}/{total} rows");
+            (lastName, lastTenth) = (name, tenth);
+        });
+        Console.WriteLine(converted ? $"Converted the IDX files to .npy in {outputs.NpyDirectory}" : $"Using the .npy files in {outputs.NpyDirectory}");
+        return plainFiles;
+    }
+    DatasetFiles? files = null;
+    bool any = false;
+    AnsiConsole.Progress()
+        .AutoClear(false)
+        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+        .Start(context =>
+        {
+            var tasks = new Dictionary<string, ProgressTask>();
+            (files, any) = FashionMnistData.Prepare(idx, outputs.NpyDirectory, (name, done, total) =>
+            {
+                if (!tasks.TryGetValue(name, out ProgressTask? task))
+                    tasks[name] = task = context.AddTask($"converting {name}", maxValue: Math.Max(1, total));
+                task.Value = done;
+            });
+        });
+    Console.WriteLine(any ? $"Converted the IDX files to .npy in {outputs.NpyDirectory}" : $"Using the .npy files in {outputs.NpyDirectory}");
+    return files!;
+}
+
+static void PrintSummary(TrainingReport report, RunOutputs outputs)
+{
+    var inv = CultureInfo.InvariantCulture;
+    Console.WriteLine();
+    Console.WriteLine(string.Create(inv, $"Final test accuracy: {report.FinalAccuracy:P2} ({report.Parameters:N0} parameters)"));
+    Console.WriteLine("Per-class accuracy:");
+    for (int c = 0; c < report.Confusion.Classes; c++)
+        Console.WriteLine(string.Create(inv, $"  {FashionClasses.NameOf(c),-12} {report.Confusion.ClassAccuracy(c):P1}"));
+    double epochSeconds = report.Epochs.Count == 0 ? 0 : report.Epochs.Average(e => e.Duration.TotalSeconds);
+    Console.WriteLine(string.Create(inv, $"Wall time: {report.Wall.TotalSeconds:F1} s ({epochSeconds:F1} s per epoch, evaluation included)"));
+    Console.WriteLine(string.Create(inv, $"Waiting for data: {report.DataWait.TotalSeconds:F2} s, {report.DataWaitShare:P3} of the wall time"));
+    Console.WriteLine($"Wrote {outputs.Model}, {outputs.Curves}, {outputs.ConfusionChart}, {outputs.ConfusionCsv}, {outputs.MetricsCsv}");
 }
