@@ -105,6 +105,7 @@ static void PrintSummary(TrainingReport report, RunOutputs outputs)
         Console.WriteLine(string.Create(inv, $"  {FashionClasses.NameOf(c),-12} {report.Confusion.ClassAccuracy(c):P1}"));
     double epochSeconds = report.Epochs.Count == 0 ? 0 : report.Epochs.Average(e => e.Duration.TotalSeconds);
     Console.WriteLine(string.Create(inv, $"Wall time: {report.Wall.TotalSeconds:F1} s ({epochSeconds:F1} s per epoch, evaluation included)"));
+    Console.WriteLine(string.Create(inv, $"Processor time: {report.CpuTime.TotalSeconds:F1} s on {Environment.ProcessorCount} cores ({report.CpuTime / report.Wall:F2} cores busy on average)"));
     Console.WriteLine(string.Create(inv, $"Waiting for data: {report.DataWait.TotalSeconds:F2} s, {report.DataWaitShare:P3} of the wall time"));
     Console.WriteLine($"Wrote {outputs.Model}, {outputs.Curves}, {outputs.ConfusionChart}, {outputs.ConfusionCsv}, {outputs.MetricsCsv}");
 }

@@ -44,6 +44,7 @@ public static class Trainer
 
         var results = new List<EpochResult>();
         var confusion = new ConfusionMatrix(settings.Classes);
+        TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= settings.Epochs; epoch++)
         {
@@ -56,9 +57,10 @@ public static class Trainer
             observer?.EpochCompleted(result);
         }
         wall.Stop();
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
         if (modelPath is not null)
             model.save(modelPath);
-        return new TrainingReport(results, confusion, wall.Elapsed, trainLoader.WaitTime + testLoader.WaitTime, model.ParameterCount());
+        return new TrainingReport(results, confusion, wall.Elapsed, trainLoader.WaitTime + testLoader.WaitTime, model.ParameterCount(), cpu);
     }
 
     private static (double Loss, double Accuracy, double FirstLoss, double LastLoss) TrainEpoch(

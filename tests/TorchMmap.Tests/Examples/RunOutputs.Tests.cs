@@ -18,7 +18,7 @@ public sealed class RunOutputsTests : IDisposable
             new(1, 0.9, 0.7, 0.6, 0.8, TimeSpan.FromSeconds(10), 2.3, 0.7),
             new(2, 0.5, 0.85, 0.4, 0.9, TimeSpan.FromSeconds(11), 0.6, 0.45),
         ];
-        var report = new TrainingReport(epochs, confusion, TimeSpan.FromSeconds(21), TimeSpan.FromSeconds(0.01), 1234);
+        var report = new TrainingReport(epochs, confusion, TimeSpan.FromSeconds(21), TimeSpan.FromSeconds(0.01), 1234, TimeSpan.FromSeconds(40));
         var outputs = new RunOutputs(Path.Combine(_dir, "run"));
 
         outputs.WriteReport(report);
