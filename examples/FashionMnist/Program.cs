@@ -33,7 +33,9 @@ var outputs = new RunOutputs(Path.GetFullPath(options.OutputDirectory));
 TrainingSettings settings = options.Settings;
 try
 {
+    var conversionClock = System.Diagnostics.Stopwatch.StartNew();
     DatasetFiles files = PrepareData(idx, outputs, live);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data ready in {conversionClock.Elapsed.TotalSeconds:F1} s"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"Training a CNN (width {settings.Width}) for {settings.Epochs} epochs, batch {settings.BatchSize}, seed {settings.Seed}, {settings.Threads} threads, AdamW one-cycle to lr {settings.MaxLearningRate}, augmentation: {(settings.Flip ? "flip " : "")}{(settings.CropPadding > 0 ? $"crop(pad {settings.CropPadding})" : "")}"));
     TrainingReport report;
