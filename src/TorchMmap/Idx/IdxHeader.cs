@@ -63,7 +63,8 @@ public sealed class IdxHeader
     /// <param name="name">The file name used in messages.</param>
     /// <returns>The header.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="name"/> is null.</exception>
-    /// <exception cref="InvalidDataException">The bytes are not an IDX header: bad magic, unknown type code, no dimensions, a negative dimension, or a truncated header.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not an IDX header: bad magic, unknown type code, no dimensions, a negative
+    /// dimension, a shape too large to count, or a truncated header.</exception>
     public static IdxHeader Read(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -88,7 +89,14 @@ public sealed class IdxHeader
                 throw new InvalidDataException($"'{name}': dimension {i} at offset {4 + 4 * i} is {d}; dimensions cannot be negative.");
             shape[i] = d;
         }
-        return new IdxHeader(type, shape);
+        try
+        {
+            return new IdxHeader(type, shape);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"'{name}': the IDX shape ({string.Join(", ", shape)}) holds more bytes than a 64-bit size can count.");
+        }
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string name, long offset)

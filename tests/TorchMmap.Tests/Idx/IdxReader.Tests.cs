@@ -88,6 +88,7 @@ public sealed class IdxReaderTests : IDisposable
         { "unknown type code", [0x00, 0x00, 0x0A, 0x01, 0, 0, 0, 1, 7], false, "0x0A" },
         { "no dimensions", [0x00, 0x00, 0x08, 0x00], false, "no dimensions" },
         { "negative dimension", [.. IdxFiles.Header(0x08, -1)], false, "negative" },
+        { "shape too large", [.. IdxFiles.Header(0x0E, int.MaxValue, int.MaxValue, int.MaxValue)], false, "64-bit" },
         { "header cut short", [0x00, 0x00, 0x08, 0x03, 0, 0, 0, 2, 0, 0], false, "inside the IDX header" },
         { "data cut short", IdxFiles.UInt8([1, 2, 3], 2, 2), false, "needs 16" },
         { "bytes after the data", IdxFiles.UInt8([1, 2, 3, 4, 5], 2, 2), false, "after the data" },
