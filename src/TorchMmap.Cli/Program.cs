@@ -1,1 +1,3 @@
-return 0;
+using TorchMmap.Cli;
+
+return NpyTool.Run(args, Console.Out, Console.Error);

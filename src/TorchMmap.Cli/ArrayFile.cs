@@ -1,0 +1,29 @@
+using TorchMmap.Format;
+using TorchMmap.Storage;
+
+namespace TorchMmap.Cli;
+
+/// <summary>Opens the arrays of a file: the one array of a .npy file, or each entry of an .npz archive (told apart by their first bytes).</summary>
+internal static class ArrayFile
+{
+    private static readonly byte[] ZipMagic = [0x50, 0x4B, 0x03, 0x04];
+
+    public static bool IsNpz(string path)
+    {
+        Span<byte> start = stackalloc byte[4];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+        int got = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
+        return got == 4 && start.SequenceEqual(ZipMagic);
+    }
+
+    /// <summary>The names of the arrays: "" for a .npy file, the entry names of an .npz archive.</summary>
+    public static IReadOnlyList<string> Names(string path) =>
+        IsNpz(path) ? NpzArchive.Read(path).Entries.Select(e => e.ArrayName).ToArray() : [""];
+
+    /// <summary>Maps one array; <paramref name="name"/> is "" for a .npy file.</summary>
+    public static NpyArray Open(string path, string name) =>
+        name.Length == 0 ? NpyArray.Open(path) : NpyArray.OpenNpzEntry(path, name);
+
+    /// <summary>How an array is named in output: the path, or path:entry.</summary>
+    public static string Label(string path, string name) => name.Length == 0 ? path : $"{path}:{name}";
+}

@@ -1,0 +1,86 @@
+using System.IO.Compression;
+using TorchMmap.Format;
+
+namespace TorchMmap.Cli.Commands;
+
+/// <summary><c>npy info FILE</c>: the header of a .npy file (or of each entry of an .npz archive) and whether it is valid.</summary>
+internal static class InfoCommand
+{
+    public const string Usage = "info FILE          version, dtype, shape, fortran order, data offset and size, and whether the file is valid";
+
+    public static int Run(CommandArguments args, TextWriter stdout)
+    {
+        string path = args[0];
+        if (!ArrayFile.IsNpz(path))
+            return Describe(path, stdout) ? ExitCodes.Success : ExitCodes.InvalidFile;
+        NpzArchive archive = NpzArchive.Read(path);
+        stdout.WriteLine($"archive:       {path} ({archive.Entries.Count} arrays)");
+        bool allValid = true;
+        foreach (NpzEntry entry in archive.Entries)
+        {
+            stdout.WriteLine();
+            allValid &= DescribeEntry(path, entry, stdout);
+        }
+        return allValid ? ExitCodes.Success : ExitCodes.InvalidFile;
+    }
+
+    private static bool Describe(string path, TextWriter stdout)
+    {
+        long fileLength = new FileInfo(path).Length;
+        stdout.WriteLine($"file:          {path}");
+        stdout.WriteLine($"file size:     {fileLength} bytes");
+        NpyHeader header;
+        try
+        {
+            header = NpyHeader.Read(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            stdout.WriteLine($"valid:         no: {e.Message}");
+            return false;
+        }
+        WriteHeader(header, stdout);
+        long extra = fileLength - header.DataOffset - header.DataLength;
+        stdout.WriteLine(extra == 0 ? "valid:         yes" : $"valid:         yes ({extra} bytes after the data are ignored)");
+        return true;
+    }
+
+    private static bool DescribeEntry(string path, NpzEntry entry, TextWriter stdout)
+    {
+        stdout.WriteLine($"array:         {entry.ArrayName}");
+        stdout.WriteLine($"compression:   {(entry.IsStored ? "stored (can be memory-mapped)" : $"method {entry.CompressionMethod} (cannot be memory-mapped)")}");
+        try
+        {
+            NpyHeader header;
+            if (entry.IsStored)
+            {
+                using TorchMmap.Storage.NpyArray array = TorchMmap.Storage.NpyArray.OpenNpzEntry(path, entry.ArrayName);
+                header = array.Header;
+            }
+            else
+            {
+                using ZipArchive zip = ZipFile.OpenRead(path);
+                using Stream stream = zip.GetEntry(entry.EntryName)!.Open();
+                header = NpyHeader.Read(stream, $"{path}:{entry.ArrayName}");
+            }
+            WriteHeader(header, stdout);
+            stdout.WriteLine("valid:         yes");
+            return true;
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            stdout.WriteLine($"valid:         no: {e.Message}");
+            return false;
+        }
+    }
+
+    private static void WriteHeader(NpyHeader header, TextWriter stdout)
+    {
+        stdout.WriteLine($"version:       {header.Version.Major}.{header.Version.Minor}");
+        stdout.WriteLine($"dtype:         {header.Descr} ({header.DType.ScalarType})");
+        stdout.WriteLine($"shape:         {header.FormatShape()}");
+        stdout.WriteLine($"fortran order: {(header.FortranOrder ? "True" : "False")}");
+        stdout.WriteLine($"data offset:   {header.DataOffset}");
+        stdout.WriteLine($"data size:     {header.DataLength} bytes ({header.ElementCount} elements)");
+    }
+}

@@ -1,0 +1,62 @@
+using System.IO.Compression;
+using TorchMmap.Format;
+using TorchMmap.Storage;
+
+namespace TorchMmap.Cli.Commands;
+
+/// <summary><c>npy verify FILE</c>: exit 0 when the file (every array of an .npz) can be read as its header says, 1 with the reason when not.</summary>
+internal static class VerifyCommand
+{
+    public const string Usage = "verify FILE        exit 0 if the file is a valid .npy (or .npz), 1 with the reason if not";
+
+    public static int Run(CommandArguments args, TextWriter stdout)
+    {
+        string path = args[0];
+        try
+        {
+            string summary = ArrayFile.IsNpz(path) ? VerifyNpz(path) : VerifyNpy(path);
+            stdout.WriteLine($"valid: {path}: {summary}");
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            stdout.WriteLine($"invalid: {e.Message}");
+            return ExitCodes.InvalidFile;
+        }
+    }
+
+    private static string VerifyNpy(string path)
+    {
+        // Opening maps the file after checking the header and that the data fits; NumPy ignores bytes after the data.
+        using NpyArray array = NpyArray.Open(path);
+        return $"{array.Header.Descr} {array.Header.FormatShape()}";
+    }
+
+    private static string VerifyNpz(string path)
+    {
+        NpzArchive archive = NpzArchive.Read(path);
+        var parts = new List<string>();
+        foreach (NpzEntry entry in archive.Entries)
+        {
+            if (entry.IsStored)
+            {
+                using NpyArray array = NpyArray.OpenNpzEntry(path, entry.ArrayName);
+                parts.Add($"{entry.ArrayName} {array.Header.Descr} {array.Header.FormatShape()}");
+                continue;
+            }
+            // A compressed entry is read through once: its header, then exactly as many data bytes as the header says.
+            using ZipArchive zip = ZipFile.OpenRead(path);
+            using Stream stream = zip.GetEntry(entry.EntryName)!.Open();
+            string name = $"{path}:{entry.ArrayName}";
+            NpyHeader header = NpyHeader.Read(stream, name);
+            long data = 0;
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = stream.Read(buffer)) > 0;)
+                data += n;
+            if (data < header.DataLength)
+                throw new InvalidDataException($"'{name}': the shape {header.FormatShape()} of {header.Descr} needs {header.DataLength} bytes of data, but the entry has {data}.");
+            parts.Add($"{entry.ArrayName} {header.Descr} {header.FormatShape()} (compressed)");
+        }
+        return $"{archive.Entries.Count} arrays: " + string.Join(", ", parts);
+    }
+}

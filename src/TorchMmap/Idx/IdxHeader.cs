@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using TorchMmap.Format;
+
+namespace TorchMmap.Idx;
+
+/// <summary>
+/// The header of an IDX file (the format of MNIST and Fashion-MNIST): two zero bytes, an element-type code, the number
+/// of dimensions, then each dimension as a big-endian 32-bit integer. The data follows in C order, big-endian.
+/// </summary>
+public sealed class IdxHeader
+{
+    private readonly long[] _shape;
+
+    private IdxHeader(IdxElementType elementType, long[] shape)
+    {
+        ElementType = elementType;
+        _shape = shape;
+        ItemSize = elementType switch
+        {
+            IdxElementType.UInt8 or IdxElementType.Int8 => 1,
+            IdxElementType.Int16 => 2,
+            IdxElementType.Int32 or IdxElementType.Float32 => 4,
+            _ => 8,
+        };
+        long elements = 1;
+        foreach (long d in shape)
+            elements = checked(elements * d);
+        ElementCount = elements;
+        DataLength = checked(elements * ItemSize);
+    }
+
+    /// <summary>The element type.</summary>
+    public IdxElementType ElementType { get; }
+
+    /// <summary>The dimensions, outermost first.</summary>
+    public IReadOnlyList<long> Shape => _shape;
+
+    /// <summary>Bytes per element.</summary>
+    public int ItemSize { get; }
+
+    /// <summary>The number of elements.</summary>
+    public long ElementCount { get; }
+
+    /// <summary>Bytes of data after the header.</summary>
+    public long DataLength { get; }
+
+    /// <summary>Bytes of the header: 4 of magic and 4 per dimension.</summary>
+    public int Length => 4 + 4 * _shape.Length;
+
+    /// <summary>The NumPy dtype (native byte order) that holds the elements unchanged.</summary>
+    public NpyDType NpyDType => ElementType switch
+    {
+        IdxElementType.UInt8 => NpyDType.UInt8,
+        IdxElementType.Int8 => NpyDType.Int8,
+        IdxElementType.Int16 => NpyDType.Int16,
+        IdxElementType.Int32 => NpyDType.Int32,
+        IdxElementType.Float32 => NpyDType.Float32,
+        _ => NpyDType.Float64,
+    };
+
+    /// <summary>Reads and validates the header at the start of <paramref name="stream"/>, leaving the stream at the first data byte.</summary>
+    /// <param name="stream">The (decompressed) IDX bytes.</param>
+    /// <param name="name">The file name used in messages.</param>
+    /// <returns>The header.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="name"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not an IDX header: bad magic, unknown type code, no dimensions, a negative
+    /// dimension, a shape too large to count, or a truncated header.</exception>
+    public static IdxHeader Read(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(name);
+        Span<byte> magic = stackalloc byte[4];
+        ReadExactly(stream, magic, name, 0);
+        if (magic[0] != 0 || magic[1] != 0)
+            throw new InvalidDataException($"'{name}' is not an IDX file: the first two bytes are {magic[0]:X2}-{magic[1]:X2} at offset 0, expected 00-00.");
+        var type = (IdxElementType)magic[2];
+        if (!Enum.IsDefined(type))
+            throw new InvalidDataException($"'{name}': the element type code 0x{magic[2]:X2} at offset 2 is not an IDX type (0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E).");
+        int rank = magic[3];
+        if (rank == 0)
+            throw new InvalidDataException($"'{name}': the IDX header at offset 3 declares no dimensions.");
+        Span<byte> dims = stackalloc byte[4 * rank];
+        ReadExactly(stream, dims, name, 4);
+        long[] shape = new long[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int d = BinaryPrimitives.ReadInt32BigEndian(dims.Slice(4 * i, 4));
+            if (d < 0)
+                throw new InvalidDataException($"'{name}': dimension {i} at offset {4 + 4 * i} is {d}; dimensions cannot be negative.");
+            shape[i] = d;
+        }
+        try
+        {
+            return new IdxHeader(type, shape);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"'{name}': the IDX shape ({string.Join(", ", shape)}) holds more bytes than a 64-bit size can count.");
+        }
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> buffer, string name, long offset)
+    {
+        int got = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        if (got < buffer.Length)
+            throw new InvalidDataException($"'{name}' ends at offset {offset + got}, inside the IDX header ({buffer.Length - got} more bytes expected).");
+    }
+}
