@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace TorchMmap.Benchmarks;
+
+/// <summary>The hot-cache comparison: every contender in its own child process, then tables of ratios from the same run.</summary>
+internal static class HotBenchmark
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    public static int Run(Options options)
+    {
+        string dir = options.Data;
+        string[] workloads = options.GetList("workloads", Workload.All.Select(w => w.Name));
+        string[] orders = options.GetList("orders", ["sequential", "shuffled"]);
+        string[] contenders = options.GetList("contenders", Contenders.All.Select(c => c.Name));
+        int epochs = options.GetInt("epochs", 3);
+        var results = new List<RunResult>();
+        foreach (string name in workloads)
+        {
+            Workload w = Workload.Find(name);
+            w.EnsureWritten(dir);
+            // Bring the files into the page cache before any contender runs (each also has its own warm-up epoch).
+            foreach (string path in new[] { w.ImagesPath(dir), w.LabelsPath(dir) })
+            {
+                using FileStream f = File.OpenRead(path);
+                f.CopyTo(Stream.Null);
+            }
+            foreach (string order in orders)
+            {
+                foreach (string c in contenders)
+                {
+                    Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} {c}");
+                    RunResult? r = ChildProcess.Run(["--child", "hot", w.Name, order, c, dir, epochs.ToString(CultureInfo.InvariantCulture)]);
+                    if (r is not null)
+                    {
+                        results.Add(r);
+                        Console.Error.WriteLine($"  {r.SamplesPerSecond,12:N0} samples/s {r.GBps,8:F3} GB/s  epochs {string.Join(' ', r.EpochSeconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
+                    }
+                }
+            }
+        }
+        string report = Tables(results);
+        Console.WriteLine(report);
+        string? output = options.Get("out", "");
+        if (!string.IsNullOrEmpty(output))
+        {
+            File.WriteAllText(output, report);
+            File.WriteAllText(Path.ChangeExtension(output, ".json"), JsonSerializer.Serialize(results, s_json));
+        }
+        return 0;
+    }
+
+    public static string Tables(IReadOnlyList<RunResult> results)
+    {
+        var sb = new StringBuilder();
+        foreach (var group in results.GroupBy(r => (r.Workload, r.Order)))
+        {
+            RunResult? limit = group.FirstOrDefault(r => r.Contender == "memcpy-2t");
+            RunResult? stock = group.FirstOrDefault(r => r.Contender == "stock-ram");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"**{group.Key.Workload}, {group.Key.Order}** (median of {group.First().EpochSeconds.Length} epochs after one warm-up)");
+            sb.AppendLine();
+            sb.AppendLine("| contender | samples/s | GB/s | x memcpy-2t | x stock-ram | peak RSS MiB | peak anon MiB | wait/epoch s |");
+            sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (RunResult r in group)
+            {
+                string vsLimit = limit is null ? "" : (r.SamplesPerSecond / limit.SamplesPerSecond).ToString("F2", CultureInfo.InvariantCulture);
+                string vsStock = stock is null ? "" : (r.SamplesPerSecond / stock.SamplesPerSecond).ToString("F1", CultureInfo.InvariantCulture);
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r.Contender} | {r.SamplesPerSecond:N0} | {r.GBps:F2} | {vsLimit} | {vsStock} | {r.PeakRssKiB / 1024.0:F0} | {r.PeakAnonKiB / 1024.0:F0} | {(r.WaitSeconds > 0 ? r.WaitSeconds.ToString("F3", CultureInfo.InvariantCulture) : "")} |");
+            }
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+}
