@@ -16,6 +16,7 @@ internal static class HotBenchmark
         string[] orders = options.GetList("orders", ["sequential", "shuffled"]);
         string[] contenders = options.GetList("contenders", Contenders.All.Select(c => c.Name));
         int epochs = options.GetInt("epochs", 3);
+        int rounds = options.GetInt("rounds", 1);
         var results = new List<RunResult>();
         foreach (string name in workloads)
         {
@@ -29,15 +30,26 @@ internal static class HotBenchmark
             }
             foreach (string order in orders)
             {
+                // Rounds interleave the contenders, so a burst of load from other processes hits them all alike.
+                var byContender = new Dictionary<string, List<RunResult>>(StringComparer.Ordinal);
+                for (int round = 0; round < rounds; round++)
+                {
+                    foreach (string c in contenders)
+                    {
+                        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} {c} (round {round + 1} of {rounds})");
+                        RunResult? r = ChildProcess.Run(["--child", "hot", w.Name, order, c, dir, epochs.ToString(CultureInfo.InvariantCulture)]);
+                        if (r is null)
+                            continue;
+                        Console.Error.WriteLine($"  {r.SamplesPerSecond,12:N0} samples/s {r.GBps,8:F3} GB/s  epochs {string.Join(' ', r.EpochSeconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
+                        if (!byContender.TryGetValue(c, out List<RunResult>? list))
+                            byContender[c] = list = [];
+                        list.Add(r);
+                    }
+                }
                 foreach (string c in contenders)
                 {
-                    Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} {c}");
-                    RunResult? r = ChildProcess.Run(["--child", "hot", w.Name, order, c, dir, epochs.ToString(CultureInfo.InvariantCulture)]);
-                    if (r is not null)
-                    {
-                        results.Add(r);
-                        Console.Error.WriteLine($"  {r.SamplesPerSecond,12:N0} samples/s {r.GBps,8:F3} GB/s  epochs {string.Join(' ', r.EpochSeconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
-                    }
+                    if (byContender.TryGetValue(c, out List<RunResult>? list))
+                        results.Add(Merge(list));
                 }
             }
         }
@@ -52,6 +64,16 @@ internal static class HotBenchmark
         return 0;
     }
 
+    // All timed epochs of all rounds count toward the median; memory peaks are the highest seen.
+    private static RunResult Merge(List<RunResult> runs) => runs[0] with
+    {
+        EpochSeconds = runs.SelectMany(r => r.EpochSeconds).ToArray(),
+        PeakRssKiB = runs.Max(r => r.PeakRssKiB),
+        PeakAnonKiB = runs.Max(r => r.PeakAnonKiB),
+        WaitSeconds = runs.Average(r => r.WaitSeconds),
+        MajorFaults = runs.Max(r => r.MajorFaults),
+    };
+
     public static string Tables(IReadOnlyList<RunResult> results)
     {
         var sb = new StringBuilder();
@@ -59,7 +81,7 @@ internal static class HotBenchmark
         {
             RunResult? limit = group.FirstOrDefault(r => r.Contender == "memcpy-2t");
             RunResult? stock = group.FirstOrDefault(r => r.Contender == "stock-ram");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"**{group.Key.Workload}, {group.Key.Order}** (median of {group.First().EpochSeconds.Length} epochs after one warm-up)");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"**{group.Key.Workload}, {group.Key.Order}** (median of {group.First().EpochSeconds.Length} timed epochs, each child process after one warm-up epoch)");
             sb.AppendLine();
             sb.AppendLine("| contender | samples/s | GB/s | x memcpy-2t | x stock-ram | peak RSS MiB | peak anon MiB | wait/epoch s |");
             sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -177,7 +178,9 @@ public sealed unsafe partial class NpyArray
         }
     }
 
-    // Runs of consecutive indices are copied with one call each.
+    // Runs of consecutive indices are copied with one call each. Fully optimised from the first call: an epoch makes only
+    // a few hundred calls, too few for tiered compilation to promote the loop before the epoch is over.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyRange(byte* file, ReadOnlySpan<long> indices, byte* dst)
     {
         long loadedRow = LoadedRowBytes;
