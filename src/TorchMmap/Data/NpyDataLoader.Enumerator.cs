@@ -18,13 +18,16 @@ public sealed partial class NpyDataLoader
         private readonly BlockingCollection<Item>[] _queues;
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
+        private readonly BatchSlotPool? _slots;
         private Dictionary<string, Tensor>? _current;
+        private Dictionary<string, Tensor>? _currentSlot;
         private long _next;
         private bool _disposed;
 
-        public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch)
+        public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch, BatchSlotPool? slots)
         {
             _loader = loader;
+            _slots = slots;
             _order = order;
             Epoch = epoch;
             _batches = loader.Count;
@@ -66,16 +69,17 @@ public sealed partial class NpyDataLoader
                 return false;
             }
             long start = Stopwatch.GetTimestamp();
-            Dictionary<string, Tensor> batch;
+            Item item;
             try
             {
-                batch = _workers.Length == 0 ? Build(_next) : Take(_next);
+                item = _workers.Length == 0 ? Build(_next) : Take(_next);
             }
             finally
             {
                 _loader.AddWait(Stopwatch.GetTimestamp() - start);
             }
-            _current = batch;
+            _current = item.Batch;
+            _currentSlot = item.Slot;
             _next++;
             Consumed = _next;
             return true;
@@ -101,14 +105,14 @@ public sealed partial class NpyDataLoader
             foreach (BlockingCollection<Item> queue in _queues)
             {
                 while (queue.TryTake(out Item item))
-                    DisposeBatch(item.Batch);
+                    Discard(item);
                 queue.Dispose();
             }
             _cancel.Dispose();
             _loader.OnEnumeratorDisposed(this);
         }
 
-        private Dictionary<string, Tensor> Take(long batch)
+        private Item Take(long batch)
         {
             // A worker that stopped without a batch or an error marks its queue complete, so this cannot hang.
             if (!_queues[batch % _queues.Length].TryTake(out Item item, Timeout.Infinite))
@@ -116,7 +120,7 @@ public sealed partial class NpyDataLoader
             Debug.Assert(item.Error is not null || item.Index == batch);
             if (item.Error is not null)
                 item.Error.Throw();
-            return item.Batch!;
+            return item;
         }
 
         // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the queues in turn.
@@ -138,14 +142,14 @@ public sealed partial class NpyDataLoader
                     token.ThrowIfCancellationRequested();
                     if (_loader.PageHints)
                         Hint(k + (long)_loader.PrefetchFactor * stride);
-                    Dictionary<string, Tensor> batch = Build(k);
+                    Item item = Build(k);
                     try
                     {
-                        queue.Add(new Item(k, batch, null), token);
+                        queue.Add(item, token);
                     }
                     catch
                     {
-                        DisposeBatch(batch);
+                        Discard(item);
                         throw;
                     }
                 }
@@ -158,7 +162,7 @@ public sealed partial class NpyDataLoader
                 // Delivered in order: the training loop sees it when it reaches batch k.
                 try
                 {
-                    queue.Add(new Item(k, null, ExceptionDispatchInfo.Capture(ex)), token);
+                    queue.Add(new Item(k, null, null, ExceptionDispatchInfo.Capture(ex)), token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -174,18 +178,39 @@ public sealed partial class NpyDataLoader
             }
         }
 
-        private Dictionary<string, Tensor> Build(long batch)
+        private Item Build(long batch)
         {
             ReadOnlySpan<long> indices = Slice(batch);
             // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
             // the training loop may have open on this thread.
             using DisposeScope scope = torch.NewDisposeScope();
+            if (_slots is not null && _loader._dataset is IBatchFill fill)
+            {
+                Dictionary<string, Tensor> slot = _slots.Rent();
+                try
+                {
+                    fill.FillBatch(indices, slot);
+                    // The training loop gets views: disposing them (as it would any batch) leaves the slot intact.
+                    int n = indices.Length;
+                    var views = new Dictionary<string, Tensor>(slot.Count, StringComparer.Ordinal);
+                    foreach ((string name, Tensor t) in slot)
+                        views[name] = n == _loader.BatchSize ? t.alias() : t.narrow(0, 0, n);
+                    foreach (Tensor t in views.Values)
+                        t.DetachFromDisposeScope();
+                    return new Item(batch, views, slot, null);
+                }
+                catch
+                {
+                    _slots.Return(slot);
+                    throw;
+                }
+            }
             Dictionary<string, Tensor> result = _loader._dataset.GetBatch(indices);
             if (_loader.Device.type != DeviceType.CPU)
                 result = result.ToDictionary(kv => kv.Key, kv => kv.Value.to(_loader.Device), StringComparer.Ordinal);
             foreach (Tensor t in result.Values)
                 t.DetachFromDisposeScope();
-            return result;
+            return new Item(batch, result, null, null);
         }
 
         private void Hint(long batch)
@@ -204,8 +229,18 @@ public sealed partial class NpyDataLoader
         private void ReleaseCurrent()
         {
             if (_loader.DisposeBatch)
+            {
                 DisposeBatch(_current);
+                _slots?.Return(_currentSlot);
+            }
             _current = null;
+            _currentSlot = null;
+        }
+
+        private void Discard(Item item)
+        {
+            DisposeBatch(item.Batch);
+            _slots?.Return(item.Slot);
         }
 
         private static void DisposeBatch(Dictionary<string, Tensor>? batch)
@@ -216,6 +251,7 @@ public sealed partial class NpyDataLoader
                 t.Dispose();
         }
 
-        private readonly record struct Item(long Index, Dictionary<string, Tensor>? Batch, ExceptionDispatchInfo? Error);
+        // Slot is the reusable memory the batch's tensors view, if any; it goes back to the pool with the batch.
+        private readonly record struct Item(long Index, Dictionary<string, Tensor>? Batch, Dictionary<string, Tensor>? Slot, ExceptionDispatchInfo? Error);
     }
 }

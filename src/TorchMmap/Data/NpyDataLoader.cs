@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics;
 using TorchMmap.Storage;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Data;
@@ -15,7 +16,9 @@ namespace TorchMmap.Data;
 /// <para>
 /// <b>Ownership.</b> With <c>disposeBatch</c> (the default) a batch's tensors belong to the loader and are disposed when
 /// the next batch is taken, when the enumeration ends, or when it is disposed, as in TorchSharp: finish with a batch
-/// (or <c>clone()</c> what you keep) before moving on. With <c>disposeBatch: false</c> the caller owns every batch.
+/// (or <c>clone()</c> what you keep) before moving on. The loader then reuses the batches' memory (a ring of batch slots, one
+/// per batch in flight), so views of a batch's tensors (<c>view</c>, <c>narrow</c>, indexing) must not be kept past it either.
+/// With <c>disposeBatch: false</c> the caller owns every batch, and each batch has memory of its own.
 /// </para>
 /// <para>
 /// <b>Epochs.</b> Every enumeration is one epoch. The order comes from the sampler for the current <see cref="Epoch"/>,
@@ -35,6 +38,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     private readonly bool _disposeDataset;
     private readonly long _seed;
     private Enumerator? _active;
+    private BatchSlotPool? _slots;
     private long _epoch;
     private long _resumeBatch;
     private long _waitTicks;
@@ -177,7 +181,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         long[] order = Sampler.GetIndices();
         if (PageHints)
             _dataset.Advise(Sampler is SequentialSampler ? NpyAccessPattern.Sequential : NpyAccessPattern.Random);
-        var enumerator = new Enumerator(this, _epoch, order, _resumeBatch);
+        var enumerator = new Enumerator(this, _epoch, order, _resumeBatch, PrepareSlots());
         _resumeBatch = 0;
         _active = enumerator;
         return enumerator;
@@ -193,8 +197,23 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         _disposed = true;
         _active?.Dispose();
         _active = null;
+        _slots?.Dispose();
+        _slots = null;
         if (_disposeDataset && _dataset is IDisposable d)
             d.Dispose();
+    }
+
+    // Batch memory is reused only when the loader owns the batches and they stay on the CPU as the dataset filled them.
+    private BatchSlotPool? PrepareSlots()
+    {
+        var layout = DisposeBatch && Device.type == DeviceType.CPU && _dataset is IBatchFill fill ? fill.FillLayout : null;
+        if (layout is null || _slots is null || !_slots.Fits(BatchSize, layout))
+        {
+            _slots?.Dispose();
+            // In flight at once: each worker's queue, the batch each worker is building, and the one the training loop holds.
+            _slots = layout is null ? null : new BatchSlotPool(BatchSize, layout, capacity: NumWorkers * (PrefetchFactor + 1) + 1);
+        }
+        return _slots;
     }
 
     private void OnEpochFinished(Enumerator enumerator)
