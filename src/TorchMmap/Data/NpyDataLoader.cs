@@ -56,8 +56,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <param name="prefetch_factor">Batches each worker keeps ready ahead of the training loop.</param>
     /// <param name="disposeBatch">True to dispose each batch when the next one is taken.</param>
     /// <param name="disposeDataset">True to dispose the dataset with the loader.</param>
-    /// <param name="pageHints">True to pass the kernel paging hints: the access pattern each epoch, and will-need for the rows of
-    /// batches still in the prefetch queue (worth it when data is on disk rather than in the page cache).</param>
+    /// <param name="pageHints">True to pass the kernel paging hints (Linux <c>madvise</c>; nothing elsewhere): each epoch the access
+    /// pattern (sequential for a <see cref="SequentialSampler"/>, normal read-ahead for a <see cref="BlockShuffleSampler"/>, random
+    /// otherwise), and will-need for the rows of the batches <c>prefetch_factor</c> ahead of each worker, so the disk reads them
+    /// while earlier batches are copied. Worth it when data is on disk rather than in the page cache.</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/>, <paramref name="num_workers"/> or <paramref name="prefetch_factor"/> is out of range.</exception>
     /// <exception cref="ArgumentException">Both <paramref name="sampler"/> and <paramref name="shuffle"/> are given, or the sampler's indices do not fit the dataset.</exception>
@@ -180,7 +182,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         Sampler.SetEpoch(_epoch);
         long[] order = Sampler.GetIndices();
         if (PageHints)
-            _dataset.Advise(Sampler is SequentialSampler ? NpyAccessPattern.Sequential : NpyAccessPattern.Random);
+            _dataset.Advise(AccessPatternOf(Sampler));
         var enumerator = new Enumerator(this, _epoch, order, _resumeBatch, PrepareSlots());
         _resumeBatch = 0;
         _active = enumerator;
@@ -202,6 +204,15 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (_disposeDataset && _dataset is IDisposable d)
             d.Dispose();
     }
+
+    // Block-shuffled rows come in clusters of consecutive rows, which the kernel's read-ahead around each fault serves well;
+    // other shuffled orders would only waste read-ahead.
+    private static NpyAccessPattern AccessPatternOf(Sampler sampler) => sampler switch
+    {
+        SequentialSampler => NpyAccessPattern.Sequential,
+        BlockShuffleSampler => NpyAccessPattern.Normal,
+        _ => NpyAccessPattern.Random,
+    };
 
     // Batch memory is reused only when the loader owns the batches and they stay on the CPU as the dataset filled them.
     private BatchSlotPool? PrepareSlots()
