@@ -7,7 +7,11 @@ namespace TorchMmap.Benchmarks;
 internal static class ChildProcess
 {
     /// <summary>Runs the child with <paramref name="args"/>, optionally through a shell prefix (the cgroup wrapper), and parses its RESULT line.</summary>
-    public static RunResult? Run(IReadOnlyList<string> args, string? shellPrefix = null, TimeSpan? timeout = null)
+    public static RunResult? Run(IReadOnlyList<string> args, string? shellPrefix = null, TimeSpan? timeout = null) =>
+        RunAll(args, shellPrefix, timeout).FirstOrDefault();
+
+    /// <summary>Runs the child and parses all its RESULT lines.</summary>
+    public static List<RunResult> RunAll(IReadOnlyList<string> args, string? shellPrefix = null, TimeSpan? timeout = null)
     {
         string self = Environment.ProcessPath!;
         var command = new List<string>();
@@ -38,19 +42,19 @@ internal static class ChildProcess
         psi.RedirectStandardOutput = true;
         psi.UseShellExecute = false;
         using Process p = Process.Start(psi)!;
-        RunResult? result = null;
+        var results = new List<RunResult>();
         var reader = Task.Run(() =>
         {
             string? line;
             while ((line = p.StandardOutput.ReadLine()) is not null)
             {
                 if (line.StartsWith("RESULT ", StringComparison.Ordinal))
-                    result = JsonSerializer.Deserialize<RunResult>(line["RESULT ".Length..]);
+                    results.Add(JsonSerializer.Deserialize<RunResult>(line["RESULT ".Length..])!);
                 else
                     Console.Error.WriteLine("  | " + line);
             }
         });
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(10)))
+        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(20)))
         {
             p.Kill(entireProcessTree: true);
             Console.Error.WriteLine($"  child timed out: {string.Join(' ', args)}");
@@ -58,7 +62,7 @@ internal static class ChildProcess
         reader.Wait(TimeSpan.FromSeconds(10));
         if (p.ExitCode != 0)
             Console.Error.WriteLine($"  child exited with {p.ExitCode}: {string.Join(' ', args)}");
-        return result;
+        return results;
     }
 
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -14,9 +14,10 @@ internal static class ColdBenchmark
     public static int Run(Options options)
     {
         string dir = options.Data;
-        int limitMiB = options.GetInt("limit-mib", 144);
-        int timeout = options.GetInt("timeout-s", 120);
-        Workload w = Workload.Find("cifar");
+        int limitMiB = options.GetInt("limit-mib", 400);
+        int timeout = options.GetInt("timeout-s", 90);
+        int rowCount = options.GetInt("rows", 160_000);
+        Workload w = Workload.ColdCifar(rowCount);
         w.EnsureWritten(dir);
         long fileBytes = new FileInfo(w.ImagesPath(dir)).Length;
         if (fileBytes < 4L * limitMiB * 1024 * 1024)
@@ -39,7 +40,7 @@ internal static class ColdBenchmark
                 Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB");
                 File.WriteAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes"), "0");
                 RunResult? r = ChildProcess.Run(
-                    ["--child", "cold", "--contender", parts[0], "--order", parts[1], "--data", dir, "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture),
+                    ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir, "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture),
                      "--workers", options.Get("workers", "2"), "--prefetch", options.Get("prefetch", "4")],
                     shellPrefix: $"echo $$ > {cgroup}/cgroup.procs &&",
                     timeout: TimeSpan.FromSeconds(timeout + 120));
@@ -63,7 +64,7 @@ internal static class ColdBenchmark
     private static string Table(List<(string Case, RunResult R, long CgroupPeak)> rows, int limitMiB, long fileBytes)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"cifar images {fileBytes / 1048576.0:F0} MiB in a {limitMiB} MiB cgroup, caches dropped before each epoch");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), caches dropped before each epoch; batch 256");
         sb.AppendLine();
         sb.AppendLine("| case | samples read | time s | GB/s | x naive random | major faults | peak anon MiB | cgroup peak MiB |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

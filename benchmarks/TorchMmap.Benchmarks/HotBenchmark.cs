@@ -17,6 +17,7 @@ internal static class HotBenchmark
         string[] contenders = options.GetList("contenders", Contenders.All.Select(c => c.Name));
         int epochs = options.GetInt("epochs", 3);
         int rounds = options.GetInt("rounds", 1);
+        bool interleave = options.Get("separate", "false") != "true";
         var results = new List<RunResult>();
         foreach (string name in workloads)
         {
@@ -30,20 +31,34 @@ internal static class HotBenchmark
             }
             foreach (string order in orders)
             {
-                // Rounds interleave the contenders, so a burst of load from other processes hits them all alike.
                 var byContender = new Dictionary<string, List<RunResult>>(StringComparer.Ordinal);
+                void Add(RunResult r)
+                {
+                    if (!byContender.TryGetValue(r.Contender, out List<RunResult>? list))
+                        byContender[r.Contender] = list = [];
+                    list.Add(r);
+                }
                 for (int round = 0; round < rounds; round++)
                 {
+                    // Memory: each contender alone in a child process (warm-up plus the timed epochs).
                     foreach (string c in contenders)
                     {
-                        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} {c} (round {round + 1} of {rounds})");
-                        RunResult? r = ChildProcess.Run(["--child", "hot", w.Name, order, c, dir, epochs.ToString(CultureInfo.InvariantCulture)]);
+                        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} {c} (own process, round {round + 1} of {rounds})");
+                        // When timing is interleaved, one epoch after the warm-up is enough to reach the peaks.
+                        RunResult? r = ChildProcess.Run(["--child", "hot", w.Name, order, c, dir, (interleave ? 1 : epochs).ToString(CultureInfo.InvariantCulture)]);
                         if (r is null)
                             continue;
                         Console.Error.WriteLine($"  {r.SamplesPerSecond,12:N0} samples/s {r.GBps,8:F3} GB/s  epochs {string.Join(' ', r.EpochSeconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
-                        if (!byContender.TryGetValue(c, out List<RunResult>? list))
-                            byContender[c] = list = [];
-                        list.Add(r);
+                        Add(r with { EpochSeconds = interleave ? [] : r.EpochSeconds });
+                    }
+                    if (!interleave)
+                        continue;
+                    // Time: all contenders in one process, epoch by epoch in turn.
+                    Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} interleaved (round {round + 1} of {rounds})");
+                    foreach (RunResult r in ChildProcess.RunAll(["--child", "interleaved", w.Name, order, dir, epochs.ToString(CultureInfo.InvariantCulture), string.Join(',', contenders)]))
+                    {
+                        Console.Error.WriteLine($"  {r.Contender,-12} {r.SamplesPerSecond,12:N0} samples/s {r.GBps,8:F3} GB/s  epochs {string.Join(' ', r.EpochSeconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
+                        Add(r with { PeakRssKiB = 0, PeakAnonKiB = 0 });
                     }
                 }
                 foreach (string c in contenders)
@@ -70,7 +85,7 @@ internal static class HotBenchmark
         EpochSeconds = runs.SelectMany(r => r.EpochSeconds).ToArray(),
         PeakRssKiB = runs.Max(r => r.PeakRssKiB),
         PeakAnonKiB = runs.Max(r => r.PeakAnonKiB),
-        WaitSeconds = runs.Average(r => r.WaitSeconds),
+        WaitSeconds = runs.Where(r => r.EpochSeconds.Length > 0).Select(r => r.WaitSeconds).DefaultIfEmpty().Average(),
         MajorFaults = runs.Max(r => r.MajorFaults),
     };
 
@@ -81,7 +96,7 @@ internal static class HotBenchmark
         {
             RunResult? limit = group.FirstOrDefault(r => r.Contender == "memcpy-2t");
             RunResult? stock = group.FirstOrDefault(r => r.Contender == "stock-ram");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"**{group.Key.Workload}, {group.Key.Order}** (median of {group.First().EpochSeconds.Length} timed epochs, each child process after one warm-up epoch)");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"**{group.Key.Workload}, {group.Key.Order}** (median of {group.First().EpochSeconds.Length} timed epochs after one warm-up epoch)");
             sb.AppendLine();
             sb.AppendLine("| contender | samples/s | GB/s | x memcpy-2t | x stock-ram | peak RSS MiB | peak anon MiB | wait/epoch s |");
             sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

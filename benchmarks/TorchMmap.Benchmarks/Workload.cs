@@ -14,6 +14,10 @@ internal sealed record Workload(string Name, NpyDType DType, long Rows, long[] S
         new("imagenet", NpyDType.UInt8, 8192, [3, 224, 224], 64),
     ];
 
+    /// <summary>The cifar layout with more rows, for the larger-than-memory runs (a TorchSharp process alone needs ~150 MiB,
+    /// so the memory limit, and with it the file at 4x the limit, must be larger than cifar's 585 MiB allows).</summary>
+    public static Workload ColdCifar(long rows) => new($"cifar{rows / 1000}k", NpyDType.Float32, rows, [3, 32, 32], 256);
+
     public long SampleBytes => SampleShape.Aggregate(1L, (a, b) => a * b) * DType.ItemSize;
 
     public long ImageBytes => SampleBytes * Rows;
