@@ -41,7 +41,7 @@ internal static class ColdBenchmark
                 File.WriteAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes"), "0");
                 RunResult? r = ChildProcess.Run(
                     ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir, "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture),
-                     "--workers", options.Get("workers", "2"), "--prefetch", options.Get("prefetch", "4")],
+                     "--workers", options.Get("workers", "2"), "--prefetch", options.Get("prefetch", "4"), "--hints", options.Get("hints", "true")],
                     shellPrefix: $"echo $$ > {cgroup}/cgroup.procs &&",
                     timeout: TimeSpan.FromSeconds(timeout + 120));
                 long peak = long.Parse(File.ReadAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes")).Trim(), CultureInfo.InvariantCulture);

@@ -26,7 +26,7 @@ internal static unsafe class ColdChild
         }
         using var images = new RawMapping(w.ImagesPath(dir), w.SampleBytes);
         using LoaderContender? loader = contender == "naive" ? null : new LoaderContender(w, dir, shuffle: false, workers: options.GetInt("workers", 2),
-            copyThreads: 1, prefetch: options.GetInt("prefetch", 4), sampler: sampler, pageHints: true);
+            copyThreads: 1, prefetch: options.GetInt("prefetch", 4), sampler: sampler, pageHints: options.Get("hints", "true") == "true");
         DropCaches();
         long faults0 = ProcStats.MajorFaults();
         long t0 = Stopwatch.GetTimestamp();

@@ -19,6 +19,7 @@ public sealed partial class NpyDataLoader
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
         private readonly BatchSlotPool? _slots;
+        private readonly long _start;
         private Dictionary<string, Tensor>? _current;
         private Dictionary<string, Tensor>? _currentSlot;
         private long _next;
@@ -32,6 +33,7 @@ public sealed partial class NpyDataLoader
             Epoch = epoch;
             _batches = loader.Count;
             _next = startBatch;
+            _start = startBatch;
             Consumed = startBatch;
             int workers = (int)Math.Min(loader.NumWorkers, Math.Max(0, _batches - startBatch));
             _queues = new BlockingCollection<Item>[workers];
@@ -72,6 +74,8 @@ public sealed partial class NpyDataLoader
             Item item;
             try
             {
+                if (_workers.Length == 0 && _loader.PageHints)
+                    HintAhead();
                 item = _workers.Length == 0 ? Build(_next) : Take(_next);
             }
             finally
@@ -211,6 +215,18 @@ public sealed partial class NpyDataLoader
             foreach (Tensor t in result.Values)
                 t.DetachFromDisposeScope();
             return new Item(batch, result, null, null);
+        }
+
+        // Without workers, the calling thread keeps the kernel reading prefetch_factor batches ahead of the one it builds.
+        private void HintAhead()
+        {
+            if (_next == _start)
+            {
+                // The batch about to be built too: its rows are then read all at once rather than one fault at a time.
+                for (int a = 0; a < _loader.PrefetchFactor; a++)
+                    Hint(_next + a);
+            }
+            Hint(_next + _loader.PrefetchFactor);
         }
 
         private void Hint(long batch)
