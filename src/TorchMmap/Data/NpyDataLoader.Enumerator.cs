@@ -188,7 +188,7 @@ public sealed partial class NpyDataLoader
             // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
             // the training loop may have open on this thread.
             using DisposeScope scope = torch.NewDisposeScope();
-            if (_slots is not null && _loader._dataset is IBatchFill fill)
+            if (_slots is not null && _loader._dataset is IBatchFill { CanFill: true } fill)
             {
                 Dictionary<string, Tensor> slot = _slots.Rent();
                 try

@@ -6,6 +6,9 @@ namespace TorchMmap.Data;
 public sealed partial class NpyMmapDataset : IBatchFill
 {
     /// <inheritdoc />
+    bool IBatchFill.CanFill => !_disposed && _conversions.Count == 0;
+
+    /// <inheritdoc />
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout
     {
         get

@@ -120,6 +120,23 @@ public sealed unsafe class BatchSlotPoolTests
     }
 
     [Fact]
+    public void Loader_ConversionSetMidEpoch_AppliesFromTheNextBatch()
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(30);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 10, num_workers: 0);
+        var types = new List<ScalarType>();
+        foreach (Dictionary<string, Tensor> batch in loader)
+        {
+            types.Add(batch["x"].dtype);
+            dataset.SetConversion("x", BatchConversion.ToFloat32());
+        }
+
+        Assert.Equal([ScalarType.Int32, ScalarType.Float32, ScalarType.Float32], types);
+    }
+
+    [Fact]
     public void Rent_AfterReturn_GivesTheSameSlotBack()
     {
         using var pool = new BatchSlotPool(4, [("a", [3], ScalarType.Float32)], capacity: 1);
