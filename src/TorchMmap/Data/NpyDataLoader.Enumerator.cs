@@ -18,17 +18,21 @@ public sealed partial class NpyDataLoader
         private readonly BlockingCollection<Item>[] _queues;
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
-        private Dictionary<string, Tensor>? _current;
+        private readonly BatchSlotPool? _slots;
+        private readonly long _start;
+        private Item? _current;   // the batch handed out, with the slot it views
         private long _next;
         private int _disposed;   // 0 or 1; Dispose may come from another thread (the loader's Dispose)
 
-        public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch)
+        public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch, BatchSlotPool? slots)
         {
             _loader = loader;
+            _slots = slots;
             _order = order;
             Epoch = epoch;
             _batches = loader.Count;
             _next = startBatch;
+            _start = startBatch;
             Consumed = startBatch;
             int workers = (int)Math.Min(loader.NumWorkers, Math.Max(0, _batches - startBatch));
             _queues = new BlockingCollection<Item>[workers];
@@ -48,7 +52,7 @@ public sealed partial class NpyDataLoader
 
         public bool Finished { get; private set; }
 
-        public Dictionary<string, Tensor> Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true.");
+        public Dictionary<string, Tensor> Current => _current?.Batch ?? throw new InvalidOperationException("MoveNext has not returned true.");
 
         object IEnumerator.Current => Current;
 
@@ -66,10 +70,12 @@ public sealed partial class NpyDataLoader
                 return false;
             }
             long start = Stopwatch.GetTimestamp();
-            Dictionary<string, Tensor> batch;
+            Item item;
             try
             {
-                batch = _workers.Length == 0 ? Build(_next) : Take(_next);
+                if (_workers.Length == 0 && _loader.PageHints)
+                    HintAhead();
+                item = _workers.Length == 0 ? Build(_next) : Take(_next);
             }
             finally
             {
@@ -77,7 +83,7 @@ public sealed partial class NpyDataLoader
             }
             // With a Dispose racing on another thread, exactly one side sees the other (both use full fences) and frees
             // the batch the loader owns.
-            Interlocked.Exchange(ref _current, batch);
+            Interlocked.Exchange(ref _current, item);
             if (_loader.DisposeBatch && Volatile.Read(ref _disposed) != 0)
             {
                 ReleaseCurrent();
@@ -106,18 +112,18 @@ public sealed partial class NpyDataLoader
             }
             foreach (BlockingCollection<Item> queue in _queues)
             {
-                while (queue.TryTake(out Item item))
-                    DisposeBatch(item.Batch);
+                while (queue.TryTake(out Item? item))
+                    Discard(item);
                 queue.Dispose();
             }
             _cancel.Dispose();
             _loader.OnEnumeratorDisposed(this);
         }
 
-        private Dictionary<string, Tensor> Take(long batch)
+        private Item Take(long batch)
         {
             // A worker that stopped without a batch or an error marks its queue complete, so this cannot hang.
-            if (!_queues[batch % _queues.Length].TryTake(out Item item, Timeout.Infinite))
+            if (!_queues[batch % _queues.Length].TryTake(out Item? item, Timeout.Infinite))
             {
                 // Workers also stop when the enumeration is disposed from another thread while this one waits.
                 ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -126,7 +132,7 @@ public sealed partial class NpyDataLoader
             Debug.Assert(item.Error is not null || item.Index == batch);
             if (item.Error is not null)
                 item.Error.Throw();
-            return item.Batch!;
+            return item;
         }
 
         // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the queues in turn.
@@ -148,14 +154,14 @@ public sealed partial class NpyDataLoader
                     token.ThrowIfCancellationRequested();
                     if (_loader.PageHints)
                         Hint(k + (long)_loader.PrefetchFactor * stride);
-                    Dictionary<string, Tensor> batch = Build(k);
+                    Item item = Build(k);
                     try
                     {
-                        queue.Add(new Item(k, batch, null), token);
+                        queue.Add(item, token);
                     }
                     catch
                     {
-                        DisposeBatch(batch);
+                        Discard(item);
                         throw;
                     }
                 }
@@ -168,7 +174,7 @@ public sealed partial class NpyDataLoader
                 // Delivered in order: the training loop sees it when it reaches batch k.
                 try
                 {
-                    queue.Add(new Item(k, null, ExceptionDispatchInfo.Capture(ex)), token);
+                    queue.Add(new Item(k, null, null, ExceptionDispatchInfo.Capture(ex)), token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -184,18 +190,51 @@ public sealed partial class NpyDataLoader
             }
         }
 
-        private Dictionary<string, Tensor> Build(long batch)
+        private Item Build(long batch)
         {
             ReadOnlySpan<long> indices = Slice(batch);
             // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
             // the training loop may have open on this thread.
             using DisposeScope scope = torch.NewDisposeScope();
+            if (_slots is not null && _loader._dataset is IBatchFill { CanFill: true } fill)
+            {
+                Dictionary<string, Tensor> slot = _slots.Rent();
+                try
+                {
+                    fill.FillBatch(indices, slot);
+                    // The training loop gets views: disposing them (as it would any batch) leaves the slot intact.
+                    int n = indices.Length;
+                    var views = new Dictionary<string, Tensor>(slot.Count, StringComparer.Ordinal);
+                    foreach ((string name, Tensor t) in slot)
+                        views[name] = n == _loader.BatchSize ? t.alias() : t.narrow(0, 0, n);
+                    foreach (Tensor t in views.Values)
+                        t.DetachFromDisposeScope();
+                    return new Item(batch, views, slot, null);
+                }
+                catch
+                {
+                    _slots.Return(slot);
+                    throw;
+                }
+            }
             Dictionary<string, Tensor> result = _loader._dataset.GetBatch(indices);
             if (_loader.Device.type != DeviceType.CPU)
                 result = result.ToDictionary(kv => kv.Key, kv => kv.Value.to(_loader.Device), StringComparer.Ordinal);
             foreach (Tensor t in result.Values)
                 t.DetachFromDisposeScope();
-            return result;
+            return new Item(batch, result, null, null);
+        }
+
+        // Without workers, the calling thread keeps the kernel reading prefetch_factor batches ahead of the one it builds.
+        private void HintAhead()
+        {
+            if (_next == _start)
+            {
+                // The batch about to be built too: its rows are then read all at once rather than one fault at a time.
+                for (int a = 0; a < _loader.PrefetchFactor; a++)
+                    Hint(_next + a);
+            }
+            Hint(_next + _loader.PrefetchFactor);
         }
 
         private void Hint(long batch)
@@ -214,9 +253,15 @@ public sealed partial class NpyDataLoader
         // Atomic, so a Dispose from another thread and MoveNext cannot both dispose the same batch.
         private void ReleaseCurrent()
         {
-            Dictionary<string, Tensor>? current = Interlocked.Exchange(ref _current, null);
-            if (_loader.DisposeBatch)
-                DisposeBatch(current);
+            Item? current = Interlocked.Exchange(ref _current, null);
+            if (current is not null && _loader.DisposeBatch)
+                Discard(current);
+        }
+
+        private void Discard(Item item)
+        {
+            DisposeBatch(item.Batch);
+            _slots?.Return(item.Slot);
         }
 
         private static void DisposeBatch(Dictionary<string, Tensor>? batch)
@@ -227,6 +272,7 @@ public sealed partial class NpyDataLoader
                 t.Dispose();
         }
 
-        private readonly record struct Item(long Index, Dictionary<string, Tensor>? Batch, ExceptionDispatchInfo? Error);
+        // Slot is the reusable memory the batch's tensors view, if any; it goes back to the pool with the batch.
+        private sealed record Item(long Index, Dictionary<string, Tensor>? Batch, Dictionary<string, Tensor>? Slot, ExceptionDispatchInfo? Error);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics;
 using TorchMmap.Storage;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Data;
@@ -15,7 +16,9 @@ namespace TorchMmap.Data;
 /// <para>
 /// <b>Ownership.</b> With <c>disposeBatch</c> (the default) a batch's tensors belong to the loader and are disposed when
 /// the next batch is taken, when the enumeration ends, or when it is disposed, as in TorchSharp: finish with a batch
-/// (or <c>clone()</c> what you keep) before moving on. With <c>disposeBatch: false</c> the caller owns every batch.
+/// (or <c>clone()</c> what you keep) before moving on. The loader then reuses the batches' memory (a ring of batch slots, one
+/// per batch in flight), so views of a batch's tensors (<c>view</c>, <c>narrow</c>, indexing) must not be kept past it either.
+/// With <c>disposeBatch: false</c> the caller owns every batch, and each batch has memory of its own.
 /// </para>
 /// <para>
 /// <b>Epochs.</b> Every enumeration is one epoch. The order comes from the sampler for the current <see cref="Epoch"/>,
@@ -35,6 +38,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     private readonly bool _disposeDataset;
     private readonly long _seed;
     private Enumerator? _active;
+    private BatchSlotPool? _slots;
     private long _epoch;
     private long _resumeBatch;
     private long _waitTicks;
@@ -52,8 +56,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <param name="prefetch_factor">Batches each worker keeps ready ahead of the training loop.</param>
     /// <param name="disposeBatch">True to dispose each batch when the next one is taken.</param>
     /// <param name="disposeDataset">True to dispose the dataset with the loader.</param>
-    /// <param name="pageHints">True to pass the kernel paging hints: the access pattern each epoch, and will-need for the rows of
-    /// batches still in the prefetch queue (worth it when data is on disk rather than in the page cache).</param>
+    /// <param name="pageHints">True to pass the kernel paging hints (Linux <c>madvise</c>; nothing elsewhere): each epoch the access
+    /// pattern (sequential for a <see cref="SequentialSampler"/>, normal read-ahead for a <see cref="BlockShuffleSampler"/>, random
+    /// otherwise), and will-need for the rows of the batches <c>prefetch_factor</c> ahead of each worker, so the disk reads them
+    /// while earlier batches are copied. Worth it when data is on disk rather than in the page cache.</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/>, <paramref name="num_workers"/> or <paramref name="prefetch_factor"/> is out of range.</exception>
     /// <exception cref="ArgumentException">Both <paramref name="sampler"/> and <paramref name="shuffle"/> are given, or a built-in sampler was made for a dataset of another size.</exception>
@@ -193,8 +199,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (order.LongLength != Sampler.Count)
             throw new InvalidOperationException($"The sampler yielded {order.LongLength} indices for epoch {_epoch}, but its Count is {Sampler.Count}.");
         if (PageHints)
-            _dataset.Advise(Sampler is SequentialSampler ? NpyAccessPattern.Sequential : NpyAccessPattern.Random);
-        var enumerator = new Enumerator(this, _epoch, order, _resumeBatch);
+            _dataset.Advise(AccessPatternOf(Sampler));
+        var enumerator = new Enumerator(this, _epoch, order, _resumeBatch, PrepareSlots());
         _resumeBatch = 0;
         _active = enumerator;
         return enumerator;
@@ -210,6 +216,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         _disposed = true;
         _active?.Dispose();
         _active = null;
+        _slots?.Dispose();
+        _slots = null;
         if (_disposeDataset && _dataset is IDisposable d)
             d.Dispose();
     }
@@ -222,6 +230,28 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         BlockShuffleSampler b => b.Seed,
         _ => _seed,
     };
+
+    // Block-shuffled rows come in clusters of consecutive rows, which the kernel's read-ahead around each fault serves well;
+    // other shuffled orders would only waste read-ahead.
+    private static NpyAccessPattern AccessPatternOf(Sampler sampler) => sampler switch
+    {
+        SequentialSampler => NpyAccessPattern.Sequential,
+        BlockShuffleSampler => NpyAccessPattern.Normal,
+        _ => NpyAccessPattern.Random,
+    };
+
+    // Batch memory is reused only when the loader owns the batches and they stay on the CPU as the dataset filled them.
+    private BatchSlotPool? PrepareSlots()
+    {
+        var layout = DisposeBatch && Device.type == DeviceType.CPU && _dataset is IBatchFill fill ? fill.FillLayout : null;
+        if (layout is null || _slots is null || !_slots.Fits(BatchSize, layout))
+        {
+            _slots?.Dispose();
+            // In flight at once: each worker's queue, the batch each worker is building, and the one the training loop holds.
+            _slots = layout is null ? null : new BatchSlotPool(BatchSize, layout, capacity: NumWorkers * (PrefetchFactor + 1) + 1);
+        }
+        return _slots;
+    }
 
     private void OnEpochFinished(Enumerator enumerator)
     {

@@ -19,7 +19,7 @@ namespace TorchMmap.Data;
 /// </para>
 /// <para>The dataset owns the arrays it opened and unmaps them on dispose. Reads are thread safe.</para>
 /// </remarks>
-public sealed class NpyMmapDataset : torch.utils.data.Dataset, IBatchDataset
+public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDataset
 {
     private readonly NpyColumn[] _columns;
     private readonly string[] _names;

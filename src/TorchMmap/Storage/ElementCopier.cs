@@ -14,6 +14,7 @@ internal static unsafe class ElementCopier
     private const long ChunkBytes = 1L << 28;
 
     /// <summary>Copies <paramref name="count"/> elements from the file layout at <paramref name="src"/> to tensor layout at <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Load(byte* src, byte* dst, long count, NpyDType dtype)
     {
         if (count <= 0)

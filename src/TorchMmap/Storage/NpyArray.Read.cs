@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,6 +10,10 @@ public sealed unsafe partial class NpyArray
 {
     // Below this many bytes a batch is copied on the calling thread: handing work to the pool costs more.
     private const long ParallelThresholdBytes = 512 * 1024;
+
+    // How far ahead, and how much of a row, the gather asks the CPU to fetch.
+    private const int PrefetchRows = 4;
+    private const long PrefetchRowBytes = 1024;
 
     /// <summary>Copies the rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) into a new tensor.</summary>
     /// <param name="start">The first row.</param>
@@ -180,7 +186,9 @@ public sealed unsafe partial class NpyArray
         }
     }
 
-    // Runs of consecutive indices are copied with one call each.
+    // Runs of consecutive indices are copied with one call each. Fully optimised from the first call: an epoch makes only
+    // a few hundred calls, too few for tiered compilation to promote the loop before the epoch is over.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyRange(byte* file, ReadOnlySpan<long> indices, byte* dst)
     {
         long loadedRow = LoadedRowBytes;
@@ -191,6 +199,9 @@ public sealed unsafe partial class NpyArray
             return;
         }
         byte* data = file + DataStart;
+        // Rows in shuffled order sit at random places: each starts with a cache and TLB miss. Asking for the start of the
+        // row a few positions ahead lets those misses overlap with the copy of the current one.
+        long prefetchBytes = Math.Min(RowBytes, PrefetchRowBytes);
         int k = 0;
         while (k < indices.Length)
         {
@@ -198,6 +209,12 @@ public sealed unsafe partial class NpyArray
             int end = k + 1;
             while (end < indices.Length && indices[end] == indices[end - 1] + 1)
                 end++;
+            if (Sse.IsSupported && end + PrefetchRows - 1 < indices.Length)
+            {
+                byte* ahead = data + indices[end + PrefetchRows - 1] * RowBytes;
+                for (long b = 0; b < prefetchBytes; b += 64)
+                    Sse.Prefetch0(ahead + b);
+            }
             ElementCopier.Load(data + first * RowBytes, dst + k * loadedRow, (end - k) * RowElements, DType);
             k = end;
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using TorchMmap.Format;
 using TorchMmap.Internal;
 
@@ -26,6 +27,9 @@ namespace TorchMmap.Storage;
 /// </remarks>
 public sealed partial class NpyArray : IDisposable
 {
+    // Rows closer than this are hinted as one range: reading a few pages between them costs less than another request.
+    private const long WillNeedCoalesceBytes = 64 * 1024;
+
     private readonly MappedFile _file;
     private readonly long _baseOffset;
     private readonly long[] _rowShape;
@@ -230,25 +234,41 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>Asks the kernel to start reading the pages of these rows now, so a later read does not wait on the disk.</summary>
     /// <param name="indices">Row indices; out-of-range ones are ignored (this is only a hint).</param>
+    /// <remarks>The rows are hinted in file order, and rows less than 64 KiB apart are hinted as one range, so the disk gets
+    /// fewer, larger reads (the kernel starts them all at once and returns without waiting).</remarks>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
     public void WillNeed(ReadOnlySpan<long> indices)
     {
-        if (Rank == 0 || RowBytes == 0 || IsFortranOrder)
+        ObjectDisposedException.ThrowIf(_file.IsDisposed, this);
+        if (Rank == 0 || RowBytes == 0 || IsFortranOrder || indices.IsEmpty)
             return;
         long length = Length;
-        int i = 0;
-        while (i < indices.Length)
+        long[] rows = ArrayPool<long>.Shared.Rent(indices.Length);
+        try
         {
-            long first = indices[i];
-            int j = i + 1;
-            while (j < indices.Length && indices[j] == indices[j - 1] + 1)
-                j++;
-            if ((ulong)first < (ulong)length)
+            int n = 0;
+            foreach (long index in indices)
             {
-                long count = Math.Min(j - i, length - first);
-                _file.Advise(DataStart + first * RowBytes, count * RowBytes, LibC.MadvWillNeed);
+                if ((ulong)index < (ulong)length)
+                    rows[n++] = index;
             }
-            i = j;
+            Span<long> sorted = rows.AsSpan(0, n);
+            sorted.Sort();
+            long gapRows = Math.Max(1, WillNeedCoalesceBytes / RowBytes);
+            int i = 0;
+            while (i < n)
+            {
+                long first = sorted[i], last = first;
+                int j = i + 1;
+                while (j < n && sorted[j] - last <= gapRows)
+                    last = sorted[j++];
+                _file.Advise(DataStart + first * RowBytes, (last - first + 1) * RowBytes, LibC.MadvWillNeed);
+                i = j;
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(rows);
         }
     }
 

@@ -1,0 +1,11 @@
+namespace TorchMmap.Benchmarks;
+
+/// <summary>One way of producing every batch of an epoch; the data is opened in the constructor, untimed.</summary>
+internal interface IContender : IDisposable
+{
+    /// <summary>Reads one epoch and returns the number of samples produced.</summary>
+    long RunEpoch(long epoch);
+
+    /// <summary>Time the consumer spent waiting for batches so far, when the contender measures it.</summary>
+    TimeSpan Wait { get; }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace TorchMmap.Benchmarks;
+
+/// <summary>
+/// Times every contender in one process, epoch by epoch in turn, so that load from other processes on a shared machine
+/// falls on all of them alike and the ratios stay meaningful. Memory is measured separately, one process per contender.
+/// </summary>
+internal static class InterleavedChild
+{
+    public static int Run(string workloadName, string order, string dir, int epochs, string[] contenderNames)
+    {
+        Workload workload = Workload.Find(workloadName);
+        var contenders = new List<(string Name, IContender C)>();
+        try
+        {
+            foreach (string name in contenderNames)
+            {
+                IContender c = Contenders.Find(name).Create(workload, dir, order == "shuffled");
+                contenders.Add((name, c));
+                if (c.RunEpoch(0) != workload.Rows)
+                    throw new InvalidOperationException($"{name} produced the wrong number of samples.");
+            }
+            var seconds = contenders.Select(_ => new double[epochs]).ToArray();
+            var waits = contenders.Select(c => c.C.Wait).ToArray();
+            for (int e = 0; e < epochs; e++)
+            {
+                // Rotate the starting contender each epoch, so none always runs right after the same neighbour.
+                for (int j = 0; j < contenders.Count; j++)
+                {
+                    int i = (j + e) % contenders.Count;
+                    long t0 = Stopwatch.GetTimestamp();
+                    contenders[i].C.RunEpoch(e + 1);
+                    seconds[i][e] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                }
+            }
+            for (int i = 0; i < contenders.Count; i++)
+            {
+                var r = new RunResult(workload.Name, order, contenders[i].Name, seconds[i], workload.Rows, workload.ImageBytes, 0, 0,
+                    (contenders[i].C.Wait - waits[i]).TotalSeconds / epochs, 0);
+                Console.WriteLine("RESULT " + JsonSerializer.Serialize(r));
+            }
+        }
+        finally
+        {
+            foreach ((_, IContender c) in contenders)
+                c.Dispose();
+        }
+        return 0;
+    }
+}

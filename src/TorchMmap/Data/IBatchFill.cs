@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace TorchMmap.Data;
+
+/// <summary>A dataset that can copy a batch into tensors the loader preallocated, so batch memory can be reused.</summary>
+internal interface IBatchFill
+{
+    /// <summary>The name, sample shape and element type of each tensor of a batch, or null when batches cannot be filled in place
+    /// (a conversion makes a new tensor per batch anyway).</summary>
+    (string Name, long[] SampleShape, ScalarType Type)[]? FillLayout { get; }
+
+    /// <summary>Whether batches can be filled in place right now (no conversion is set); checked before every batch, since a
+    /// conversion may be set mid-epoch.</summary>
+    bool CanFill { get; }
+
+    /// <summary>Copies the samples at <paramref name="indices"/> into rows [0, indices.Length) of each destination tensor, which
+    /// are contiguous CPU tensors of <see cref="FillLayout"/> with at least indices.Length rows.</summary>
+    void FillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination);
+}

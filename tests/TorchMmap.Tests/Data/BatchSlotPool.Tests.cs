@@ -1,0 +1,182 @@
+using TorchMmap.Data;
+using TorchMmap.Internal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Tests.Data;
+
+public sealed unsafe class BatchSlotPoolTests
+{
+    [Theory]
+    [InlineData(0, 2)]
+    [InlineData(1, 2)]
+    [InlineData(2, 3)]
+    public void Loader_OwnedBatches_ReuseAFixedSetOfBuffers(int workers, int prefetch)
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(203);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 8, shuffle: true, seed: 2, num_workers: workers, prefetch_factor: prefetch);
+        var addresses = new HashSet<nint>();
+        for (long epoch = 0; epoch < 2; epoch++)
+        {
+            var order = new RandomSampler(203, seed: 2);
+            order.SetEpoch(epoch);
+            long[] indices = order.GetIndices();
+            int k = 0;
+            foreach (Dictionary<string, Tensor> batch in loader)
+            {
+                DataFiles.AssertRows(batch, indices.Skip(k * 8).Take(8).ToArray());
+                addresses.Add((nint)TensorMemory.DataPointer(batch["x"], "x"));
+                k++;
+            }
+
+            Assert.Equal(26, k);
+        }
+
+        // 52 batches (the last of each epoch short) came from at most one buffer per batch in flight.
+        Assert.InRange(addresses.Count, 1, workers * (prefetch + 1) + 1);
+    }
+
+    [Fact]
+    public void Loader_ClonedBatch_KeepsItsRowsAfterTheBufferIsReused()
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(64);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 4, num_workers: 1);
+        var kept = new List<Tensor>();
+        try
+        {
+            foreach (Dictionary<string, Tensor> batch in loader)
+                kept.Add(batch["y"].clone());
+
+            Assert.Equal(Enumerable.Range(0, 64).Select(i => (long)i), kept.SelectMany(t => t.data<long>().ToArray()));
+        }
+        finally
+        {
+            kept.ForEach(t => t.Dispose());
+        }
+    }
+
+    [Fact]
+    public void Loader_CallerOwnedBatches_EachHasItsOwnMemory()
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(40);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 8, num_workers: 1, disposeBatch: false);
+        var batches = loader.ToList();
+        try
+        {
+            // Every batch is still intact after the whole epoch, so none shares memory with a later one.
+            for (int k = 0; k < batches.Count; k++)
+                DataFiles.AssertRows(batches[k], Enumerable.Range(k * 8, 8).Select(i => (long)i).ToArray());
+            Assert.Equal(5, batches.Select(b => (nint)TensorMemory.DataPointer(b["x"], "x")).Distinct().Count());
+        }
+        finally
+        {
+            foreach (Tensor t in batches.SelectMany(b => b.Values))
+                t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Loader_CallerDisposesBatchTensors_NextBatchesStayCorrect()
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(50);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 10, num_workers: 0);
+        int k = 0;
+        foreach (Dictionary<string, Tensor> batch in loader)
+        {
+            DataFiles.AssertRows(batch, Enumerable.Range(k * 10, 10).Select(i => (long)i).ToArray());
+            foreach (Tensor t in batch.Values)
+                t.Dispose();
+            k++;
+        }
+
+        Assert.Equal(5, k);
+    }
+
+    [Fact]
+    public void Loader_ConversionAddedBetweenEpochs_BatchesFollowIt()
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(30);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 10, num_workers: 1);
+        foreach (Dictionary<string, Tensor> batch in loader)
+            Assert.Equal(ScalarType.Int32, batch["x"].dtype);
+        dataset.SetConversion("x", BatchConversion.ToFloat32(scale: 0.5));
+
+        foreach (Dictionary<string, Tensor> batch in loader)
+        {
+            long first = batch["y"].data<long>()[0];
+            Assert.Equal(ScalarType.Float32, batch["x"].dtype);
+            Assert.Equal(first * 6 * 0.5f, batch["x"].data<float>()[0]);
+        }
+    }
+
+    [Fact]
+    public void Loader_ConversionSetMidEpoch_AppliesFromTheNextBatch()
+    {
+        using var files = new DataFiles();
+        (string x, string y) = files.Write(30);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        using var loader = new NpyDataLoader(dataset, batchSize: 10, num_workers: 0);
+        var types = new List<ScalarType>();
+        foreach (Dictionary<string, Tensor> batch in loader)
+        {
+            types.Add(batch["x"].dtype);
+            dataset.SetConversion("x", BatchConversion.ToFloat32());
+        }
+
+        Assert.Equal([ScalarType.Int32, ScalarType.Float32, ScalarType.Float32], types);
+    }
+
+    [Fact]
+    public void Rent_AfterReturn_GivesTheSameSlotBack()
+    {
+        using var pool = new BatchSlotPool(4, [("a", [3], ScalarType.Float32)], capacity: 1);
+        Dictionary<string, Tensor> first = pool.Rent();
+        nint address = (nint)TensorMemory.DataPointer(first["a"], "a");
+        pool.Return(first);
+
+        Dictionary<string, Tensor> again = pool.Rent();
+        Assert.Same(first, again);
+        Assert.Equal(address, (nint)TensorMemory.DataPointer(again["a"], "a"));
+        Assert.Equal(new long[] { 4, 3 }, again["a"].shape);
+        pool.Return(again);
+    }
+
+    [Fact]
+    public void Return_BeyondCapacityOrDisposedTensor_FreesTheSlot()
+    {
+        using var pool = new BatchSlotPool(2, [("a", [1], ScalarType.Int64)], capacity: 1);
+        Dictionary<string, Tensor> a = pool.Rent(), b = pool.Rent(), c = pool.Rent();
+        pool.Return(a);
+        pool.Return(b);            // the pool keeps one slot: b is freed
+        c["a"].Dispose();
+        pool.Return(c);            // a slot whose tensor the caller disposed is never reused
+
+        Assert.True(b["a"].IsInvalid);
+        Assert.Same(a, pool.Rent());
+        Assert.NotSame(c, pool.Rent());
+    }
+
+    [Fact]
+    public void Dispose_FreesKeptSlotsAndLaterReturns()
+    {
+        var pool = new BatchSlotPool(2, [("a", [1], ScalarType.Int64)], capacity: 2);
+        Dictionary<string, Tensor> kept = pool.Rent(), outstanding = pool.Rent();
+        pool.Return(kept);
+        pool.Dispose();
+
+        Assert.True(kept["a"].IsInvalid);
+        pool.Return(outstanding);
+        Assert.True(outstanding["a"].IsInvalid);
+        Assert.Throws<ObjectDisposedException>(() => pool.Rent());
+    }
+}
