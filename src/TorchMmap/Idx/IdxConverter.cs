@@ -14,6 +14,7 @@ public static class IdxConverter
     /// <returns>The header of the file written.</returns>
     /// <exception cref="ArgumentException">A path is null or empty, or the chunk size is not positive.</exception>
     /// <exception cref="InvalidDataException">The IDX file is malformed; the message names it.</exception>
+    /// <exception cref="NotSupportedException">A row is larger than the converter can buffer.</exception>
     /// <exception cref="IOException">A file cannot be read or written.</exception>
     public static NpyHeader Convert(string idxPath, string npyPath, IdxConversionOptions? options = null, Action<long, long>? progress = null)
     {
@@ -32,13 +33,18 @@ public static class IdxConverter
         if (directory is not null)
             Directory.CreateDirectory(directory);
         using NpyWriter writer = NpyWriter.Create(npyPath, dtype, rowShape.ToArray());
-        int rowsPerChunk = (int)Math.Max(1, options.ChunkBytes / Math.Max(1, reader.RowBytes));
+        // A compressed file's length says nothing of its rows, so a row size no buffer can hold is refused before allocating.
+        if (reader.RowCount > 0 && reader.RowBytes > Array.MaxLength)
+            throw new NotSupportedException($"'{reader.Path}' has rows of {reader.RowBytes} bytes (shape {string.Join('x', header.Shape)}), more than the converter can buffer ({Array.MaxLength} bytes).");
+        bool noData = reader.RowCount == 0 || reader.RowBytes == 0;
+        int rowsPerChunk = noData ? 0 : (int)Math.Max(1, options.ChunkBytes / reader.RowBytes);
         byte[] buffer = new byte[checked(rowsPerChunk * reader.RowBytes)];
         long[] wide = widen ? new long[rowsPerChunk] : [];
         long written = 0;
-        if (reader.RowBytes == 0)
+        if (noData)
         {
-            writer.AppendEmptyRows(reader.RowCount);
+            if (reader.RowBytes == 0)
+                writer.AppendEmptyRows(reader.RowCount);
             reader.ReadRows(buffer);
             written = reader.RowCount;
         }

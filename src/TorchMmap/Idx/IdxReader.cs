@@ -26,10 +26,7 @@ public sealed class IdxReader : IDisposable
         Header = header;
         IsCompressed = compressed;
         RowCount = header.Shape[0];
-        long rowElements = 1;
-        for (int i = 1; i < header.Shape.Count; i++)
-            rowElements = checked(rowElements * header.Shape[i]);
-        RowBytes = checked(rowElements * header.ItemSize);
+        RowBytes = ComputeRowBytes(path, header);
         if (fileLength is long length && length != header.Length + header.DataLength)
             throw new InvalidDataException(length < header.Length + header.DataLength
                 ? $"'{path}' is {length} bytes long, but its IDX header (shape {FormatShape(header.Shape)} of {header.ElementType}) needs {header.Length + header.DataLength}."
@@ -104,8 +101,8 @@ public sealed class IdxReader : IDisposable
         long remaining = RowCount - RowsRead;
         if (remaining == 0 || RowBytes == 0)
         {
-            if (remaining == 0)
-                EnsureEnd();
+            // Rows of no bytes carry no data either: the stream must end here too.
+            EnsureEnd();
             return 0;
         }
         if (destination.Length < RowBytes)
@@ -137,6 +134,22 @@ public sealed class IdxReader : IDisposable
             return;
         _disposed = true;
         _stream.Dispose();
+    }
+
+    // With a first dimension of 0 the header's total is 0 whatever the other dimensions are, so their product is checked here.
+    private static long ComputeRowBytes(string path, IdxHeader header)
+    {
+        try
+        {
+            long rowElements = 1;
+            for (int i = 1; i < header.Shape.Count; i++)
+                rowElements = checked(rowElements * header.Shape[i]);
+            return checked(rowElements * header.ItemSize);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"'{path}': the row size of the IDX shape {FormatShape(header.Shape)} of {header.ElementType} overflows 64 bits.");
+        }
     }
 
     private void EnsureEnd()

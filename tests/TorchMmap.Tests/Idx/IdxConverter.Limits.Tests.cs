@@ -1,0 +1,66 @@
+using TorchMmap.Idx;
+
+namespace TorchMmap.Tests.Idx;
+
+/// <summary>Shapes at the edges of what IDX headers can say: row sizes that overflow, rows too large to buffer, empty rows
+/// followed by stray bytes inside a compressed stream.</summary>
+public sealed class IdxConverterLimitsTests : IDisposable
+{
+    private readonly IdxFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Convert_RowSizeOverflowsWithZeroRows_RefusedNamingTheFile(bool gzip)
+    {
+        // No rows, so the header's total is 0; the row itself is (2^31-1)^3 bytes, past 64 bits.
+        string idx = _files.Write("overflow.idx", IdxFiles.Header(0x08, 0, int.MaxValue, int.MaxValue, int.MaxValue), gzip);
+        string npy = _files.PathOf("overflow.npy");
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxConverter.Convert(idx, npy));
+
+        Assert.Contains(idx, e.Message);
+        Assert.Contains("overflows", e.Message);
+        Assert.False(File.Exists(npy));
+    }
+
+    [Fact]
+    public void Convert_CompressedRowLargerThanAnyBuffer_RefusedBeforeAllocating()
+    {
+        // A gzip'd file has no length to check against: the header alone claims one row of 8 GiB.
+        string idx = _files.Write("huge.gz", IdxFiles.Header(0x08, 1, int.MaxValue, 4), gzip: true);
+        string npy = _files.PathOf("huge.npy");
+
+        var e = Assert.Throws<NotSupportedException>(() => IdxConverter.Convert(idx, npy));
+
+        Assert.Contains(idx, e.Message);
+        Assert.False(File.Exists(npy));
+    }
+
+    [Fact]
+    public void Convert_NoRowsOfHugeRowSize_WritesAnEmptyArray()
+    {
+        string idx = _files.Write("empty.idx", IdxFiles.Header(0x08, 0, int.MaxValue, 4));
+        string npy = _files.PathOf("empty.npy");
+
+        var header = IdxConverter.Convert(idx, npy);
+
+        Assert.Equal(new long[] { 0, int.MaxValue, 4 }, header.Shape);
+        Assert.True(File.Exists(npy));
+    }
+
+    [Fact]
+    public void Convert_CompressedEmptyRowsThenStrayBytes_Refused()
+    {
+        // Two rows of zero bytes carry no data, so anything after the header is stray.
+        string idx = _files.Write("stray.gz", [.. IdxFiles.Header(0x08, 2, 0), 1, 2, 3], gzip: true);
+        string npy = _files.PathOf("stray.npy");
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxConverter.Convert(idx, npy));
+
+        Assert.Contains(idx, e.Message);
+        Assert.False(File.Exists(npy));
+    }
+}
