@@ -25,7 +25,6 @@ public sealed partial class NpyMmapDataset : IBatchFill
         ObjectDisposedException.ThrowIf(_disposed, this);
         foreach (NpyColumn column in _columns)
         {
-            column.EnsureFilesIntact();
             Tensor target = destination[column.Name];
             column.Gather(indices, TensorMemory.DataPointer(target, nameof(destination)), _copyThreads);
         }

@@ -206,8 +206,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         var batch = new Dictionary<string, Tensor>(_columns.Length, StringComparer.Ordinal);
         foreach (NpyColumn column in _columns)
         {
-            // One fstat per array and batch narrows the window in which a truncation could fault the mapping.
-            column.EnsureFilesIntact();
+            // No separate length check: every read through a mapping re-checks its file's length first (MappedFile.AcquireForAccess).
             Tensor rows = column.Gather(indices, _copyThreads);
             batch[column.Name] = _conversions.TryGetValue(column.Name, out BatchConversion? conversion) ? conversion.Apply(rows) : rows;
         }
