@@ -5,8 +5,9 @@ using TorchMmap.Reliability.Soak;
 namespace TorchMmap.Reliability;
 
 /// <summary>
-/// Reliability runs that are too long for CI: <c>fuzz [--cases N] [--seed S] [--threads T]</c> checks generated malformed
-/// .npy and .npz files, <c>soak [--epochs N] [--rows N]</c> runs many loader epochs and prints memory and live tensors.
+/// Reliability runs that are too long for CI: <c>fuzz [--cases N] [--formats npy,npz,idx] [--seed S] [--threads T]</c>
+/// checks N generated malformed files of each format (.npy, .npz and IDX conversions); <c>soak [--epochs N] [--rows N]</c>
+/// runs many loader epochs and prints memory and live tensors.
 /// </summary>
 public static class Program
 {
@@ -20,7 +21,7 @@ public static class Program
         {
             return command switch
             {
-                "fuzz" => RunFuzz(Option(args, "--cases", 125_000), Text(args, "--seed"), (int)Option(args, "--threads", 2)),
+                "fuzz" => RunFuzz(Option(args, "--cases", 100_000), Text(args, "--formats") ?? "npy,npz,idx", Text(args, "--seed"), (int)Option(args, "--threads", 2)),
                 "soak" => RunSoak((int)Option(args, "--epochs", 50), Option(args, "--rows", 60_000)),
                 "write-forever" when args.Length == 2 => WriteForever.Run(args[1]),
                 _ => Usage(),
@@ -33,35 +34,37 @@ public static class Program
         }
     }
 
-    private static int RunFuzz(long cases, string? seed, int threads)
+    private static int RunFuzz(long cases, string formats, string? seed, int threads)
     {
-        // Four .npy cases for every .npz case.
-        long npz = cases / 5, npy = cases - npz;
+        var runs = new Dictionary<string, Action<FuzzStats>>(StringComparer.Ordinal)
+        {
+            ["npy"] = stats => FuzzRunner.RunNpy(NpyGen.Any, cases, stats, seed, threads),
+            ["npz"] = stats => FuzzRunner.RunNpz(NpzGen.Any, cases, stats, seed, threads),
+            ["idx"] = stats => FuzzRunner.RunIdx(IdxGen.Any, cases, stats, seed, threads),
+        };
+        string[] chosen = formats.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (chosen.Length == 0 || chosen.Any(f => !runs.ContainsKey(f)))
+            throw new FormatException($"--formats takes a comma-separated list of {string.Join(", ", runs.Keys)}; got '{formats}'.");
         var stats = new FuzzStats();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int failures = 0;
-        try
+        foreach (string format in chosen)
         {
-            FuzzRunner.RunNpy(NpyGen.Any, npy, stats, seed, threads);
-        }
-        catch (Exception ex)
-        {
-            failures++;
-            Console.WriteLine("NPY FAILURE: " + ex.Message + Environment.NewLine + "  -> " + ex.InnerException);
-        }
-        try
-        {
-            FuzzRunner.RunNpz(NpzGen.Any, npz, stats, seed, threads);
-        }
-        catch (Exception ex)
-        {
-            failures++;
-            Console.WriteLine("NPZ FAILURE: " + ex.Message + Environment.NewLine + "  -> " + ex.InnerException);
+            var lap = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                runs[format](stats);
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                Console.WriteLine($"{format.ToUpperInvariant()} FAILURE: {ex.Message}{Environment.NewLine}  -> {ex.InnerException}");
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fuzz {format}: {cases} cases in {lap.Elapsed.TotalSeconds:0.0} s"));
         }
         Console.WriteLine($"fuzz: {stats.Total} cases checked in {clock.Elapsed.TotalSeconds:0.0} s on {threads} threads, {failures} failing properties, time limit {FuzzRunner.CaseTimeLimit.TotalSeconds} s per case");
         Console.WriteLine();
         Console.WriteLine(stats.ToMarkdown());
-        Console.WriteLine("IDX converter: not fuzzed (no IDX converter on main when this ran).");
         return failures == 0 ? 0 : 1;
     }
 
@@ -99,7 +102,7 @@ public static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: TorchMmap.Reliability fuzz [--cases N] [--seed S] [--threads T]");
+        Console.Error.WriteLine("usage: TorchMmap.Reliability fuzz [--cases N per format] [--formats npy,npz,idx] [--seed S] [--threads T]");
         Console.Error.WriteLine("       TorchMmap.Reliability soak [--epochs N] [--rows N]");
         return 2;
     }

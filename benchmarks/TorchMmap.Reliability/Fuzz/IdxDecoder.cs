@@ -32,7 +32,7 @@ public static class IdxDecoder
             return null;
         var dims = new List<long>();
         // Big integers: no product of 255 dimensions below 2^31 can overflow them.
-        System.Numerics.BigInteger count = 1;
+        System.Numerics.BigInteger count = 1, nonZeroBytes = size;
         for (int i = 0; i < rank; i++)
         {
             int d = BinaryPrimitives.ReadInt32BigEndian(content.Slice(4 + 4 * i, 4));
@@ -40,8 +40,10 @@ public static class IdxDecoder
                 return null;
             dims.Add(d);
             count *= d;
+            nonZeroBytes *= Math.Max(d, 1);
         }
-        if (count * size != content.Length - (4 + 4 * rank))
+        // As NumPy, a shape whose non-zero dimensions alone overflow a 64-bit byte count is malformed even when empty.
+        if (nonZeroBytes > long.MaxValue || count * size != content.Length - (4 + 4 * rank))
             return null;
         ReadOnlySpan<byte> data = content[(4 + 4 * rank)..];
         bool widen = options.WidenLabelsToInt64 && rank == 1 && kind != 'f';

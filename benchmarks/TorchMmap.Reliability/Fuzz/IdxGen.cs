@@ -25,7 +25,7 @@ public static class IdxGen
         select new IdxConversionOptions { InsertChannelAxis = channel, WidenLabelsToInt64 = widen, ChunkBytes = chunk };
 
     /// <summary>Every family, equally often.</summary>
-    public static Gen<IdxCase> Any => Gen.OneOf(Valid, Truncated, GzipTruncated, HeaderBytes, HugeDims, Overflow, ZeroDims, TrailingJunk);
+    public static Gen<IdxCase> Any => Gen.OneOf(Valid, Truncated, GzipTruncated, HeaderBytes, HugeDims, Overflow, ZeroDims, TrailingJunk, HighRank);
 
     /// <summary>Unchanged valid files, plain or gzip'd: must convert exactly.</summary>
     public static Gen<IdxCase> Valid =>
@@ -93,6 +93,28 @@ public static class IdxGen
         from place in Gen.Int[0, 2]
         from o in Options
         select Junk(b, extra, place, o);
+
+    /// <summary>Ranks of 5 to 255 (the rank byte's limit) with dimensions of 0 to 2, data matching or one byte off.</summary>
+    public static Gen<IdxCase> HighRank =>
+        from type in Gen.Int[0, IdxBaseFile.Types.Count - 1].Select(i => IdxBaseFile.Types[i])
+        from dims in Gen.Int[5, 255].SelectMany(rank => Gen.Frequency((8, Gen.Const(1)), (1, Gen.Const(0)), (1, Gen.Const(2))).Array[rank])
+        from off in Gen.Int[-1, 1]
+        from gzip in Gen.Bool
+        from o in Options
+        select HighRankCase(type, dims, off, gzip, o);
+
+    private static IdxCase HighRankCase((byte Code, int Size) type, int[] dims, int off, bool gzip, IdxConversionOptions o)
+    {
+        // Past 2^20 elements the case would be slow, not interesting: twos beyond that become ones.
+        for (int i = 0, twos = 0; i < dims.Length; i++)
+            if (dims[i] == 2 && ++twos > 20)
+                dims[i] = 1;
+        long elements = dims.Aggregate(1L, (a, d) => a * d);
+        byte[] data = new byte[Math.Max(0, elements * type.Size + off)];
+        new Random(dims.Length).NextBytes(data);
+        var b = new IdxBaseFile(type.Code, dims, data);
+        return Case("idx-high-rank", $"type 0x{type.Code:X2}, rank {dims.Length}, {elements} elements, {data.Length} data bytes", b.Bytes, gzip, o);
+    }
 
     private static IdxCase Case(string family, string description, byte[] content, bool gzip, IdxConversionOptions o) =>
         new(family, description + (gzip ? ", gzip'd" : ""), gzip ? Gzip(content) : content, content,

@@ -22,11 +22,17 @@ public sealed class IdxHeader
             IdxElementType.Int32 or IdxElementType.Float32 => 4,
             _ => 8,
         };
-        long elements = 1;
+        // As NumPy ("array is too big"): the item size times every non-zero dimension must fit in 64 bits, even when a
+        // zero dimension makes the array empty, so no row size or stride computed from the shape can overflow, and the
+        // .npy file written for it can be read back.
+        long nonZeroBytes = ItemSize, elements = 1;
         foreach (long d in shape)
-            elements = checked(elements * d);
+        {
+            nonZeroBytes = checked(nonZeroBytes * Math.Max(d, 1));
+            elements *= d;
+        }
         ElementCount = elements;
-        DataLength = checked(elements * ItemSize);
+        DataLength = elements * ItemSize;
     }
 
     /// <summary>The element type.</summary>
@@ -95,7 +101,7 @@ public sealed class IdxHeader
         }
         catch (OverflowException)
         {
-            throw new InvalidDataException($"'{name}': the IDX shape ({string.Join(", ", shape)}) holds more bytes than a 64-bit size can count.");
+            throw new InvalidDataException($"'{name}': the IDX shape ({string.Join(", ", shape)}) overflows a 64-bit byte count (its non-zero dimensions times the item size; NumPy refuses such shapes even when empty).");
         }
     }
 

@@ -26,7 +26,7 @@ public sealed class IdxReader : IDisposable
         Header = header;
         IsCompressed = compressed;
         RowCount = header.Shape[0];
-        RowBytes = ComputeRowBytes(path, header);
+        RowBytes = ComputeRowBytes(header);
         if (fileLength is long length && length != header.Length + header.DataLength)
             throw new InvalidDataException(length < header.Length + header.DataLength
                 ? $"'{path}' is {length} bytes long, but its IDX header (shape {FormatShape(header.Shape)} of {header.ElementType}) needs {header.Length + header.DataLength}."
@@ -136,20 +136,13 @@ public sealed class IdxReader : IDisposable
         _stream.Dispose();
     }
 
-    // With a first dimension of 0 the header's total is 0 whatever the other dimensions are, so their product is checked here.
-    private static long ComputeRowBytes(string path, IdxHeader header)
+    // The header refuses shapes whose non-zero dimensions overflow, so the product of the row's dimensions fits.
+    private static long ComputeRowBytes(IdxHeader header)
     {
-        try
-        {
-            long rowElements = 1;
-            for (int i = 1; i < header.Shape.Count; i++)
-                rowElements = checked(rowElements * header.Shape[i]);
-            return checked(rowElements * header.ItemSize);
-        }
-        catch (OverflowException)
-        {
-            throw new InvalidDataException($"'{path}': the row size of the IDX shape {FormatShape(header.Shape)} of {header.ElementType} overflows 64 bits.");
-        }
+        long rowBytes = header.ItemSize;
+        for (int i = 1; i < header.Shape.Count; i++)
+            rowBytes *= header.Shape[i];
+        return rowBytes;
     }
 
     private void EnsureEnd()

@@ -26,6 +26,37 @@ public sealed class IdxConverterLimitsTests : IDisposable
         Assert.False(File.Exists(npy));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Convert_EmptyShapeWhoseOtherDimensionsOverflow_RefusedAsNumPyWould(bool gzip)
+    {
+        // Found by fuzzing: the zero second dimension made every product 0, and NpyWriter then threw ArgumentOutOfRangeException.
+        string idx = _files.Write("empty-overflow.idx", IdxFiles.Header(0x08, 5, 0, 1781268483, 1781268483, 230), gzip);
+        string npy = _files.PathOf("empty-overflow.npy");
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxConverter.Convert(idx, npy));
+
+        Assert.Contains(idx, e.Message);
+        Assert.Contains("overflows", e.Message);
+        Assert.False(File.Exists(npy));
+    }
+
+    [Fact]
+    public void Convert_EmptyShapeTooLargeForNpy_LeavesTheExistingOutputUntouched()
+    {
+        // Found by fuzzing: the .npy was written, then refused when read back, replacing the file that was there.
+        string idx = _files.Write("wide.idx", IdxFiles.Header(0x0D, 805306371, 5, 0, 656408579));
+        string npy = _files.PathOf("wide.npy");
+        File.WriteAllText(npy, "previous");
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxConverter.Convert(idx, npy, new IdxConversionOptions { InsertChannelAxis = true }));
+
+        Assert.Contains(idx, e.Message);
+        Assert.Equal("previous", File.ReadAllText(npy));
+        Assert.Single(Directory.GetFiles(_files.Dir), f => f != idx);
+    }
+
     [Fact]
     public void Convert_CompressedRowLargerThanAnyBuffer_RefusedBeforeAllocating()
     {
