@@ -76,10 +76,12 @@ public static class Program
             (string x, string y) = SoakRun.WriteData(dir.FullName, rows);
             Console.WriteLine($"soak: {epochs} epochs of NpyDataLoader over {rows} rows (28x28 uint8 + int64 label), batch 256, shuffle, 2 workers x prefetch 4, every batch verified");
             Console.WriteLine();
-            Console.WriteLine("| epoch | batches | RssAnon MiB | RssFile MiB | live tensors after epoch | live tensors at batch 10 | managed heap MiB | s |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| epoch | batches | RssAnon MiB | RssAnon after malloc_trim MiB | RssFile MiB | live tensors after epoch | live tensors at batch 10 | managed heap MiB | JIT-compiled methods | s |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (EpochStats s in SoakRun.Run(x, y, epochs))
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {s.Epoch} | {s.Batches} | {s.RssAnonKiB / 1024.0:0.0} | {s.RssFileKiB / 1024.0:0.0} | {s.LiveTensors} | {s.LiveTensorsMidEpoch} | {s.ManagedHeapBytes / 1048576.0:0.0} | {s.Seconds:0.00} |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {s.Epoch} | {s.Batches} | {s.RssAnonKiB / 1024.0:0.0} | {s.RssAnonTrimmedKiB / 1024.0:0.0} | {s.RssFileKiB / 1024.0:0.0} | {s.LiveTensors} | {s.LiveTensorsMidEpoch} | {s.ManagedHeapBytes / 1048576.0:0.0} | {s.JitCompiledMethods} | {s.Seconds:0.00} |"));
+            Console.WriteLine();
+            Console.WriteLine($"after the loader, the dataset and the expected-image table are disposed: {TorchSharp.torch.Tensor.TotalCount} live tensors");
             return 0;
         }
         finally

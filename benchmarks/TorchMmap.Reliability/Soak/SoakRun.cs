@@ -71,7 +71,9 @@ public static class SoakRun
             GC.WaitForPendingFinalizers();
             GC.Collect();
             (long anon, long file) = ProcessMemory.Resident();
-            yield return new EpochStats(epoch, batches, anon, file, live, liveMidEpoch, GC.GetTotalMemory(forceFullCollection: false), seconds);
+            ProcessMemory.TrimNativeHeap();
+            (long trimmed, _) = ProcessMemory.Resident();
+            yield return new EpochStats(epoch, batches, anon, trimmed, file, live, liveMidEpoch, GC.GetTotalMemory(forceFullCollection: false), System.Runtime.JitInfo.GetCompiledMethodCount(), seconds);
         }
     }
 

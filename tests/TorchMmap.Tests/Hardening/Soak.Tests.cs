@@ -1,4 +1,5 @@
 using TorchMmap.Reliability.Soak;
+using TorchSharp;
 
 namespace TorchMmap.Tests.Hardening;
 
@@ -17,6 +18,8 @@ public sealed class SoakTests : IDisposable
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
+        long liveBefore = torch.Tensor.TotalCount;
+
         EpochStats[] epochs = SoakRun.Run(x, y, epochs: 6, batchSize: 128, workers: 2, prefetch: 3).ToArray();
 
         Assert.All(epochs, e => Assert.Equal(24, e.Batches));
@@ -28,6 +31,8 @@ public sealed class SoakTests : IDisposable
         long growthKiB = epochs[^1].RssAnonKiB - second.RssAnonKiB;
         Assert.True(growthKiB < 8 * 1024, $"anonymous RSS grew by {growthKiB} KiB from epoch 2 to epoch {epochs.Length}");
         Assert.True(epochs[^1].ManagedHeapBytes - second.ManagedHeapBytes < 4 << 20, "the managed heap grew");
+        // The loader's ring of reusable batch slots lives as long as the loader: disposing it frees every tensor.
+        Assert.Equal(liveBefore, torch.Tensor.TotalCount);
     }
 
     public void Dispose() => _dir.Delete(recursive: true);
