@@ -61,6 +61,10 @@ public static class Charts
         plot.Axes.Left.SetTicks(ticks, labels);
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        // The layout sizes the axis for unrotated labels; reserve room for the longest name drawn at 45 degrees,
+        // below the matrix and past its right edge.
+        plot.Axes.Bottom.MinimumSize = 100;
+        plot.Axes.Right.MinimumSize = 50;
         plot.Axes.SetLimits(-0.5, n - 0.5, n - 0.5, -0.5);
         plot.Axes.Bottom.Label.Text = "predicted";
         plot.Axes.Left.Label.Text = "true class";
