@@ -1,7 +1,7 @@
 using System.Globalization;
 using TorchMmap.Benchmarks;
 
-// Modes: hot (default) | train | cold; "--child ..." is how the benchmark runs each contender in its own process.
+// Modes: hot (default) | train | cold | fortran; "--child ..." is how the benchmark runs each contender in its own process.
 if (args.Length > 0 && args[0] == "--child")
 {
     return args[1] switch
@@ -19,5 +19,6 @@ return mode switch
     "hot" => HotBenchmark.Run(options),
     "train" => TrainBenchmark.Run(options),
     "cold" => ColdBenchmark.Run(options),
-    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train or cold."),
+    "fortran" => FortranBenchmark.Run(options),
+    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold or fortran."),
 };

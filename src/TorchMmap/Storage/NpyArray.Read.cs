@@ -38,14 +38,9 @@ public sealed unsafe partial class NpyArray
             if (RowElements == 0)
                 return result;
             if (IsFortranOrder)
-            {
-                for (long r = 0; r < count; r++)
-                    CopyFortranRow(lease.Pointer, start + r, dst + r * LoadedRowBytes);
-            }
+                CopyFortranRows(lease.Pointer, start, null, count, dst);
             else
-            {
                 ElementCopier.Load(lease.Pointer + DataStart + start * RowBytes, dst, count * RowElements, DType);
-            }
             return result;
         }
         catch
@@ -194,8 +189,8 @@ public sealed unsafe partial class NpyArray
         long loadedRow = LoadedRowBytes;
         if (IsFortranOrder)
         {
-            for (int i = 0; i < indices.Length; i++)
-                CopyFortranRow(file, indices[i], dst + i * loadedRow);
+            fixed (long* rows = indices)
+                CopyFortranRows(file, 0, rows, indices.Length, dst);
             return;
         }
         byte* data = file + DataStart;
@@ -218,15 +213,6 @@ public sealed unsafe partial class NpyArray
             ElementCopier.Load(data + first * RowBytes, dst + k * loadedRow, (end - k) * RowElements, DType);
             k = end;
         }
-    }
-
-    private void CopyFortranRow(byte* file, long row, byte* dst)
-    {
-        long[] offsets = FortranOffsets();
-        byte* rowStart = file + DataStart + row * DType.ItemSize;
-        int loaded = DType.LoadedItemSize;
-        for (long e = 0; e < offsets.Length; e++)
-            ElementCopier.Load(rowStart + offsets[e], dst + e * loaded, 1, DType);
     }
 
     private void ThrowIndexOutOfRange(long index, int position, string paramName) =>

@@ -33,26 +33,23 @@ public sealed unsafe partial class NpyArray
         byte* src = TensorMemory.DataPointer(source, nameof(rows));
         if (src == null)
             return;
+        // Check the whole range first, so a value out of range leaves the file untouched (in either order).
+        long bad = CheckRepresentable(src, count * RowElements);
+        if (bad >= 0)
+            ThrowUnrepresentable(bad, nameof(rows));
         using MappedFile.Lease lease = _file.AcquireForAccess();
-        int loaded = DType.LoadedItemSize;
         if (IsFortranOrder)
         {
             long[] offsets = FortranOffsets();
+            int loaded = DType.LoadedItemSize;
             for (long r = 0; r < count; r++)
             {
                 byte* rowStart = lease.Pointer + DataStart + (start + r) * DType.ItemSize;
                 for (long e = 0; e < offsets.Length; e++)
-                {
-                    if (ElementCopier.Store(src + (r * RowElements + e) * loaded, rowStart + offsets[e], 1, DType) >= 0)
-                        ThrowUnrepresentable(r * RowElements + e, nameof(rows));
-                }
+                    ElementCopier.Store(src + (r * RowElements + e) * loaded, rowStart + offsets[e], 1, DType);
             }
             return;
         }
-        // Check the whole range first, so a value out of range leaves the file untouched.
-        long bad = CheckRepresentable(src, count * RowElements);
-        if (bad >= 0)
-            ThrowUnrepresentable(bad, nameof(rows));
         ElementCopier.Store(src, lease.Pointer + DataStart + start * RowBytes, count * RowElements, DType);
     }
 

@@ -33,7 +33,6 @@ public sealed partial class NpyArray : IDisposable
     private readonly MappedFile _file;
     private readonly long _baseOffset;
     private readonly long[] _rowShape;
-    private long[]? _fortranOffsets;
 
     private NpyArray(MappedFile file, long baseOffset, NpyHeader header, string path)
     {
@@ -287,34 +286,4 @@ public sealed partial class NpyArray : IDisposable
     private static FileStream OpenStream(string path, NpyMode mode) => mode == NpyMode.ReadWrite
         ? new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1)
         : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-
-    // The byte offset of each element of a row, relative to the row's first element, for Fortran-order data.
-    private long[] FortranOffsets()
-    {
-        if (_fortranOffsets is { } cached)
-            return cached;
-        long[] offsets = new long[RowElements];
-        long[] strides = new long[_rowShape.Length];
-        long stride = Header.ShapeArray[0];
-        for (int d = 0; d < _rowShape.Length; d++)
-        {
-            strides[d] = stride;
-            stride *= _rowShape[d];
-        }
-        long[] index = new long[_rowShape.Length];
-        for (long e = 0; e < RowElements; e++)
-        {
-            long linear = 0;
-            for (int d = 0; d < index.Length; d++)
-                linear += index[d] * strides[d];
-            offsets[e] = linear * DType.ItemSize;
-            for (int d = index.Length - 1; d >= 0; d--)
-            {
-                if (++index[d] < _rowShape[d])
-                    break;
-                index[d] = 0;
-            }
-        }
-        return _fortranOffsets = offsets;
-    }
 }

@@ -114,15 +114,17 @@ public sealed class NpyArrayModesTests : IDisposable
     }
 
     [Theory]
-    [InlineData("<u2", 65536)]
-    [InlineData("<u2", -1)]
-    [InlineData(">u4", 4_294_967_296)]
-    [InlineData(">u4", -1)]
-    public void WriteRows_ValueTheWidenedDtypeCannotHold_IsRefusedAndNothingIsWritten(string descr, long bad)
+    [InlineData("<u2", 65536, false)]
+    [InlineData("<u2", -1, false)]
+    [InlineData(">u4", 4_294_967_296, false)]
+    [InlineData(">u4", -1, false)]
+    [InlineData("<u2", 65536, true)]
+    [InlineData(">u4", -1, true)]
+    public void WriteRows_ValueTheWidenedDtypeCannotHold_IsRefusedAndNothingIsWritten(string descr, long bad, bool fortran)
     {
         string path = Path.Combine(_dir, "u.npy");
         NpyDType dtype = NpyDType.Parse(descr);
-        using (NpyArray array = NpyArray.Create(path, dtype, [3, 2]))
+        using (NpyArray array = NpyArray.Create(path, dtype, [3, 2], fortran))
         {
             using Tensor rows = tensor(new long[] { 1, 2, 3, bad, 5, 6 }).reshape(3, 2).to(dtype.ScalarType);
             ArgumentException ex = Assert.Throws<ArgumentException>(() => array.WriteRows(0, rows));

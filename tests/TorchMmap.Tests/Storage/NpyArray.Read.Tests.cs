@@ -55,6 +55,50 @@ public sealed class NpyArrayReadTests : IDisposable
         Assert.Equal(new[] { 0, 1, 10, 11, 100, 101, 110, 111 }, all.data<int>().ToArray());
     }
 
+    [Theory]
+    [InlineData("<i4")]
+    [InlineData(">u2")]
+    [InlineData("|b1")]
+    public void FortranOrder_ManyRows_ReadsAndGathersAcrossCopyBlocks(string descr)
+    {
+        // Rows are copied in blocks of about 1 MiB of raw bytes; 40,000 rows of 3x7 elements span several, and ">u2"
+        // (widened and swapped) and "|b1" (normalised) go through the conversion pass after each block.
+        const int n = 40_000, j = 3, k = 7;
+        var dtype = TorchMmap.Format.NpyDType.Parse(descr);
+        int item = dtype.ItemSize;
+        long Value(long row, long b, long c) => descr == "|b1" ? (row + b + c) % 3 : (row * 21 + b * 7 + c) % 65_521;
+        byte[] data = new byte[n * j * k * item];
+        for (long row = 0; row < n; row++)
+            for (long b = 0; b < j; b++)
+                for (long c = 0; c < k; c++)
+                {
+                    // Fortran order: element (row, b, c) is stored at row + n*b + n*j*c.
+                    Span<byte> at = data.AsSpan((int)((row + n * b + n * j * c) * item), item);
+                    long v = Value(row, b, c);
+                    if (descr == "<i4")
+                        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(at, (int)v);
+                    else if (descr == ">u2")
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(at, (ushort)v);
+                    else
+                        at[0] = (byte)(v == 0 ? 0 : 0x40 + v);   // any non-zero byte is True
+                }
+        string path = Write(NpyBytes.Dict(descr, $"({n}, {j}, {k})", fortran: true), data);
+        long[] Expected(IEnumerable<long> rows) => rows.SelectMany(row =>
+            Enumerable.Range(0, j * k).Select(e => descr == "|b1" ? (Value(row, e / k, e % k) == 0 ? 0L : 1L) : Value(row, e / k, e % k))).ToArray();
+        long[] Actual(Tensor t) => t.to(ScalarType.Int64).data<long>().ToArray();
+        using NpyArray array = NpyArray.Open(path);
+
+        using Tensor all = array.ReadRows(0, n);
+        Assert.Equal(Expected(Enumerable.Range(0, n).Select(r => (long)r)), Actual(all));
+        using Tensor middle = array.ReadRows(17_001, 20_000);
+        Assert.Equal(Expected(Enumerable.Range(17_001, 20_000).Select(r => (long)r)), Actual(middle));
+        long[] shuffled = Enumerable.Range(0, 30_000).Select(i => (long)(i * 7_919L % n)).ToArray();
+        using Tensor gathered = array.Gather(shuffled, threads: 2);
+        Assert.Equal(Expected(shuffled), Actual(gathered));
+        using Tensor none = array.ReadRows(5, 0);
+        Assert.Equal(new long[] { 0, j, k }, none.shape);
+    }
+
     [Fact]
     public void Bool_NonZeroBytes_LoadAsTrue()
     {
