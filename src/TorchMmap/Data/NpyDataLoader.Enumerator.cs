@@ -73,7 +73,7 @@ public sealed partial class NpyDataLoader
             Item item;
             try
             {
-                if (_workers.Length == 0 && _loader.PageHints)
+                if (_workers.Length == 0 && _loader.HintsRows)
                     HintAhead();
                 item = _workers.Length == 0 ? Build(_next) : Take(_next);
             }
@@ -144,7 +144,7 @@ public sealed partial class NpyDataLoader
             long k = _next + ((worker - _next % stride) % stride + stride) % stride;
             try
             {
-                if (_loader.PageHints)
+                if (_loader.HintsRows)
                 {
                     for (int a = 0; a < _loader.PrefetchFactor; a++)
                         Hint(k + (long)a * stride);
@@ -152,7 +152,7 @@ public sealed partial class NpyDataLoader
                 for (; k < _batches; k += stride)
                 {
                     token.ThrowIfCancellationRequested();
-                    if (_loader.PageHints)
+                    if (_loader.HintsRows)
                         Hint(k + (long)_loader.PrefetchFactor * stride);
                     Item item = Build(k);
                     try
