@@ -82,6 +82,39 @@ public sealed class IdxConverterLimitsTests : IDisposable
         Assert.True(File.Exists(npy));
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x68, 0x65, 0x6C, 0x6C, 0x6F })]   // text
+    [InlineData(new byte[] { 0, 0, 0, 0 })]                     // zero padding, as tape and block devices add
+    public void Convert_BytesAfterTheGzipMember_AreIgnoredAsGunzipDoes(byte[] junk)
+    {
+        // The member itself is complete and its CRC checks; what follows is not part of the compressed file.
+        byte[] content = IdxFiles.UInt8([1, 2, 3, 4, 5, 6], 2, 3);
+        string zipped = _files.Write("member.gz", content, gzip: true);
+        string idx = _files.Write("junk.gz", [.. File.ReadAllBytes(zipped), .. junk]);
+        string npy = _files.PathOf("junk.npy");
+
+        IdxConverter.Convert(idx, npy);
+
+        using var t = TorchMmap.Npy.Load(npy);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, t.data<byte>().ToArray());
+    }
+
+    [Fact]
+    public void Convert_SecondGzipMemberCutShort_IsRefused()
+    {
+        // Concatenated members are one stream (as gunzip reads them); a second member cut after its header and a few
+        // bytes of deflate data is corrupt, not padding.
+        byte[] content = IdxFiles.UInt8([1, 2, 3, 4, 5, 6], 2, 3);
+        string zipped = _files.Write("member.gz", content, gzip: true);
+        string idx = _files.Write("second.gz", [.. File.ReadAllBytes(zipped), .. File.ReadAllBytes(zipped).AsSpan(0, 14)]);
+        string npy = _files.PathOf("second.npy");
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxConverter.Convert(idx, npy));
+
+        Assert.Contains(idx, e.Message);
+        Assert.False(File.Exists(npy));
+    }
+
     [Fact]
     public void Convert_CompressedEmptyRowsThenStrayBytes_Refused()
     {
