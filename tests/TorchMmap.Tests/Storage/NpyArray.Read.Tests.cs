@@ -85,7 +85,11 @@ public sealed class NpyArrayReadTests : IDisposable
         string path = Write(NpyBytes.Dict(descr, $"({n}, {j}, {k})", fortran: true), data);
         long[] Expected(IEnumerable<long> rows) => rows.SelectMany(row =>
             Enumerable.Range(0, j * k).Select(e => descr == "|b1" ? (Value(row, e / k, e % k) == 0 ? 0L : 1L) : Value(row, e / k, e % k))).ToArray();
-        long[] Actual(Tensor t) => t.to(ScalarType.Int64).data<long>().ToArray();
+        long[] Actual(Tensor t)
+        {
+            using Tensor wide = t.to(ScalarType.Int64);
+            return wide.data<long>().ToArray();
+        }
         using NpyArray array = NpyArray.Open(path);
 
         using Tensor all = array.ReadRows(0, n);
