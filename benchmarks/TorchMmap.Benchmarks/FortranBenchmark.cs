@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchMmap.Format;
 using TorchMmap.Storage;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Benchmarks;
@@ -56,8 +57,8 @@ internal static class FortranBenchmark
     private static void Write(string path, NpyDType dtype, int rows, bool fortran)
     {
         using NpyArray array = NpyArray.Create(path, dtype, [rows, 28, 28], fortran);
-        using Tensor values = (arange(rows * 784L, dtype: ScalarType.Int64) % 251).to(dtype.ScalarType).reshape(rows, 28, 28);
-        array.WriteRows(0, values);
+        using DisposeScope scope = NewDisposeScope();
+        array.WriteRows(0, (arange(rows * 784L, dtype: ScalarType.Int64) % 251).to(dtype.ScalarType).reshape(rows, 28, 28));
     }
 
     private static void Sequential(NpyArray array, int batch)
