@@ -49,4 +49,20 @@ public static class Documented
         if (!ok)
             throw new FuzzFailureException($"Expected {expect}, but the outcome was {Outcome(error)}{(error is null ? "" : ": " + error.Message)}", error ?? new InvalidOperationException("read"));
     }
+
+    /// <summary>Runs <paramref name="action"/> and returns what it threw, or null: the fuzzer judges every exception itself.</summary>
+    /// <param name="action">The operation under test.</param>
+    /// <returns>The exception, or null when the action finished.</returns>
+    public static Exception? Try(Action action)
+    {
+        try
+        {
+            action();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
 }

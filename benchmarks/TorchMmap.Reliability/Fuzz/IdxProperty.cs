@@ -32,15 +32,7 @@ public static class IdxProperty
             File.WriteAllBytes(npy, s_previous);
         try
         {
-            Exception? error = null;
-            try
-            {
-                IdxConverter.Convert(idx, npy, c.Options);
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
+            Exception? error = Documented.Try(() => IdxConverter.Convert(idx, npy, c.Options));
             if (error is not null)
             {
                 Documented.RequireRefusal(error, idx, "IdxConverter.Convert");

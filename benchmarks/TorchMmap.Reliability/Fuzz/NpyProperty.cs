@@ -23,12 +23,12 @@ public static class NpyProperty
         File.WriteAllBytes(path, c.Bytes);
         try
         {
-            Exception? parseError = Try(() => NpyHeader.Parse(c.Bytes, path, isWholeFile: true));
+            Exception? parseError = Documented.Try(() => NpyHeader.Parse(c.Bytes, path, isWholeFile: true));
             if (parseError is not null)
                 Documented.RequireRefusal(parseError, path, "NpyHeader.Parse");
 
             NpyArray? array = null;
-            Exception? openError = Try(() => array = NpyArray.Open(path));
+            Exception? openError = Documented.Try(() => array = NpyArray.Open(path));
             if (openError is not null)
                 Documented.RequireRefusal(openError, path, "NpyArray.Open");
             if (parseError?.GetType() != openError?.GetType())
@@ -98,19 +98,6 @@ public static class NpyProperty
             while (at < Math.Min(actual.Length, expected.Length) && actual[at] == expected[at])
                 at++;
             throw new FuzzFailureException($"{what} returned {actual.Length} bytes that differ from the {expected.Length} expected at byte {at}.");
-        }
-    }
-
-    private static Exception? Try(Action action)
-    {
-        try
-        {
-            action();
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
         }
     }
 }

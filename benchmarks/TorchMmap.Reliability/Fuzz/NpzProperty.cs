@@ -25,11 +25,11 @@ public static class NpzProperty
         try
         {
             NpzArchive? archive = null;
-            Exception? dirError = Try(() => archive = NpzArchive.Read(path));
+            Exception? dirError = Documented.Try(() => archive = NpzArchive.Read(path));
             if (dirError is not null)
                 Documented.RequireRefusal(dirError, path, "NpzArchive.Read");
             Dictionary<string, Tensor>? loaded = null;
-            Exception? loadError = Try(() => loaded = Npy.LoadNpz(path));
+            Exception? loadError = Documented.Try(() => loaded = Npy.LoadNpz(path));
             if (loadError is not null)
                 Documented.RequireRefusal(loadError, path, "Npy.LoadNpz");
             Documented.RequireMatch(c.Expect, loadError);
@@ -59,7 +59,7 @@ public static class NpzProperty
         if (c.Strict && (index >= c.Original.Entries.Count || entry.ArrayName != c.Original.Entries[index].Name))
             throw new FuzzFailureException($"Entry {index} reads as '{entry.ArrayName}', but only zip records were damaged and the archive has {string.Join(", ", c.Original.Entries.Select(e => "'" + e.Name + "'"))}.");
         NpyArray? array = null;
-        Exception? error = Try(() => array = NpyArray.OpenNpzEntry(path, entry.ArrayName));
+        Exception? error = Documented.Try(() => array = NpyArray.OpenNpzEntry(path, entry.ArrayName));
         if (!entry.IsStored)
         {
             if (error is not NotSupportedException)
@@ -102,18 +102,5 @@ public static class NpzProperty
         }
         if (c.Strict && loaded.Count != c.Original.Entries.Count)
             throw new FuzzFailureException($"Npy.LoadNpz returned {loaded.Count} arrays; the archive has {c.Original.Entries.Count}.");
-    }
-
-    private static Exception? Try(Action action)
-    {
-        try
-        {
-            action();
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
-        }
     }
 }
