@@ -146,13 +146,17 @@ public class BlockShuffleSamplerTests
                 shares.Add(share);
             }
 
-            // The replicas' shares, in rank order, are the single-replica order padded from its start or cut.
-            var single = new BlockShuffleSampler(length, blockRows: 5, windowBlocks: 2, seed: 7);
+            // The single-replica order padded from its start or cut, and dealt out as DistributedSampler deals: rank r
+            // takes positions r, r + replicas, r + 2 * replicas, ...
+            var single = new BlockShuffleSampler(length, blockRows: 5, windowBlocks: 2, seed: 7, num_replicas: 1, rank: 0);
             single.SetEpoch(epoch);
             long[] global = single.GetIndices();
             long total = shares.Sum(s => (long)s.Length);
-            long[] expected = Enumerable.Range(0, (int)total).Select(p => global[p % length]).ToArray();
-            Assert.Equal(expected, shares.SelectMany(s => s).ToArray());
+            for (int rank = 0; rank < replicas; rank++)
+            {
+                long[] expected = Enumerable.Range(0, (int)total).Where(p => p % replicas == rank).Select(p => global[p % length]).ToArray();
+                Assert.Equal(expected, shares[rank]);
+            }
             if (dropLast || length % replicas == 0)
                 Assert.Equal(total, shares.SelectMany(s => s).Distinct().Count());
             else
@@ -195,11 +199,11 @@ public class BlockShuffleSamplerTests
         using var files = new DataFiles();
         (string x, string y) = files.Write(97);
         using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
-        var sampler = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4);
+        var sampler = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4, num_replicas: 1, rank: 0);
         using var loader = new NpyDataLoader(dataset, batchSize: 10, sampler: sampler, num_workers: 2, pageHints: true);
         for (long epoch = 0; epoch < 2; epoch++)
         {
-            var expected = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4);
+            var expected = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4, num_replicas: 1, rank: 0);
             expected.SetEpoch(epoch);
             long[] order = expected.GetIndices();
             int k = 0;

@@ -59,9 +59,10 @@ public sealed class DistributedSamplerEnvironmentTests
     });
 
     [Fact]
-    public void Constructor_RankNotBelowWorldSize_ThrowsArgumentOutOfRange() => WithEnvironment("2", "2", () =>
+    public void Constructor_RankNotBelowWorldSize_ThrowsArgumentException() => WithEnvironment("2", "2", () =>
     {
-        ArgumentOutOfRangeException ex = Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedSampler(20));
-        Assert.Contains("RANK", ex.Message, StringComparison.Ordinal);
+        ArgumentException ex = Assert.Throws<ArgumentException>(() => new DistributedSampler(20));
+        Assert.Contains("RANK=2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("WORLD_SIZE=2", ex.Message, StringComparison.Ordinal);
     });
 }
