@@ -58,6 +58,9 @@ public sealed partial class NpyDataLoader
 
         public bool Finished { get; private set; }
 
+        /// <summary>Every batch of the epoch has been handed out (MoveNext may not have been asked for the end yet).</summary>
+        public bool Exhausted => _next >= _batches;
+
         public Dictionary<string, Tensor> Current => _current?.Batch ?? throw new InvalidOperationException("MoveNext has not returned true.");
 
         object IEnumerator.Current => Current;

@@ -140,7 +140,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
 
     /// <summary>The global sample position reached in the current epoch: the positions of the epoch's global order that all
     /// replicas together have consumed (see <see cref="NpyLoaderState"/>).</summary>
-    public long Position => _active is { Finished: false } active ? active.Position : _resumePosition;
+    public long Position => _active is { Finished: false, Exhausted: false } active ? active.Position : _resumePosition;
 
     // Samples all replicas consume per step.
     private long GlobalBatchSize => (long)BatchSize * Sampler.NumReplicas;
@@ -159,7 +159,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// (global batch size, drop_last, the sampler's order and the dataset's fingerprint).</summary>
     /// <returns>The state; pass it to <see cref="load_state_dict"/> of a new loader, with this or another number of replicas, to resume.</returns>
     /// <exception cref="IOException">The dataset's fingerprint cannot be computed because a file cannot be read.</exception>
-    public NpyLoaderState state_dict() => new(_epoch, Position, (int)Math.Min(int.MaxValue, GlobalBatchSize), DropLast, Sampler.OrderDescription, _dataset.Fingerprint);
+    public NpyLoaderState state_dict() => new(_active is { Finished: false, Exhausted: true } done ? done.Epoch + 1 : _epoch, Position, (int)Math.Min(int.MaxValue, GlobalBatchSize), DropLast, Sampler.OrderDescription, _dataset.Fingerprint);
 
     /// <summary>Restores a place captured by <see cref="state_dict"/>: the next enumeration continues that epoch from its
     /// global position, so that with the same global batch size no sample of the epoch is repeated or skipped and the
@@ -268,10 +268,13 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     {
         if (_active != enumerator)
             return;
-        _active = null;
+        // Every batch handed out is a finished epoch, whether or not MoveNext was asked once more.
         // An epoch left unfinished resumes where it stopped, as state_dict() reported.
-        if (!enumerator.Finished)
+        if (enumerator.Exhausted)
+            OnEpochFinished(enumerator);
+        else if (!enumerator.Finished)
             _resumePosition = enumerator.Position;
+        _active = null;
     }
 
     private void AddWait(long ticks) => Interlocked.Add(ref _waitTicks, ticks);

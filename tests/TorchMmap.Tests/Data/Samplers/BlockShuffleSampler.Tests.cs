@@ -1,3 +1,4 @@
+using CsCheck;
 using TorchMmap.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,6 +27,33 @@ public class BlockShuffleSamplerTests
             Assert.Equal(Enumerable.Range(0, (int)length).Select(i => (long)i), indices.Order());
         }
     }
+
+    [Fact]
+    public void GetIndices_RandomShapes_IsPermutationMadeOfWholeWindows() =>
+        Gen.Select(Gen.Long[1, 3000], Gen.Long[1, 200], Gen.Int[1, 9], Gen.Long).Sample((length, blockRows, windowBlocks, seed) =>
+        {
+            var sampler = new BlockShuffleSampler(length, blockRows, windowBlocks, seed, num_replicas: 1, rank: 0);
+            long[] order = sampler.GetIndices();
+            Assert.Equal(Enumerable.Range(0, (int)length).Select(i => (long)i), order.Order());
+            // From each window start, the rows of the next windowBlocks distinct blocks (fewer only at the end) are exactly
+            // those blocks' rows: a window holds whole blocks and no row of another.
+            long start = 0;
+            while (start < length)
+            {
+                var blocks = new HashSet<long>();
+                long blockRowsTotal = 0, end = start;
+                do
+                {
+                    long block = order[end++] / blockRows;
+                    if (blocks.Add(block))
+                        blockRowsTotal += Math.Min(blockRows, length - (block * blockRows));
+                }
+                while (end - start < blockRowsTotal || (blocks.Count < windowBlocks && end < length));
+                Assert.Equal(blockRowsTotal, end - start);
+                Assert.True(blocks.Count == windowBlocks || end == length, $"a window of {blocks.Count} blocks at {start}");
+                start = end;
+            }
+        }, iter: 200);
 
     [Fact]
     public void GetIndices_ConsecutiveEpochs_AllDiffer()

@@ -34,6 +34,15 @@ public sealed class DistributedSamplerEnvironmentTests
     });
 
     [Fact]
+    public void Constructor_BlockShuffleAndFeistelSamplers_ReadTheVariablesByDefaultToo() => WithEnvironment("4", "1", () =>
+    {
+        var block = new BlockShuffleSampler(40, blockRows: 4);
+        var feistel = new FeistelSampler(40);
+        Assert.Equal((4, 1), (block.NumReplicas, block.Rank));
+        Assert.Equal((4, 1), (feistel.NumReplicas, feistel.Rank));
+    });
+
+    [Fact]
     public void Constructor_VariablesUnset_IsTheOnlyReplica() => WithEnvironment(null, null, () =>
     {
         var sampler = new DistributedSampler(20);
