@@ -90,6 +90,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
             RandomSampler r => r.Length,
             DistributedSampler d => d.Length,
             BlockShuffleSampler b => b.Length,
+            RandIntSampler r => r.Length,
             _ => null,
         };
         if (samplerLength is long length && length != dataset.Count)
@@ -228,6 +229,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         RandomSampler r => r.Seed,
         DistributedSampler d => d.Seed,
         BlockShuffleSampler b => b.Seed,
+        RandIntSampler r => r.Seed,
         _ => _seed,
     };
 
