@@ -186,8 +186,9 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (_active is not null)
             throw new InvalidOperationException("Dispose the current enumeration before loading a state.");
         // A checkpoint is taken before the epoch's last batch, so its position is short of the epoch's padded end.
-        if (state.Position >= _dataset.Count + state.GlobalBatchSize)
-            throw new ArgumentException($"The state's position {state.Position} is past the end of an epoch of {_dataset.Count} samples.", nameof(state));
+        long epochPositions = Math.Max(_dataset.Count, Sampler.Count * Sampler.NumReplicas);
+        if (state.Position >= epochPositions + state.GlobalBatchSize)
+            throw new ArgumentException($"The state's position {state.Position} is past the end of an epoch of {epochPositions} positions.", nameof(state));
         _epoch = state.Epoch;
         _resumePosition = state.Position;
     }

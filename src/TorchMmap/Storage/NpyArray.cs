@@ -31,15 +31,16 @@ public sealed partial class NpyArray : IDisposable
     private const long WillNeedCoalesceBytes = 64 * 1024;
 
     private readonly MappedFile _file;
-    private readonly long _baseOffset;
     private readonly long[] _rowShape;
 
-    private NpyArray(MappedFile file, long baseOffset, NpyHeader header, string path)
+    // dataStart: the file offset of the first data byte (after the header, inside an archive, or the raw offset).
+    private NpyArray(MappedFile file, long dataStart, NpyHeader header, string path, bool isRaw = false)
     {
         _file = file;
-        _baseOffset = baseOffset;
+        DataStart = dataStart;
         Header = header;
         Path = path;
+        IsRaw = isRaw;
         _rowShape = header.Rank == 0 ? [] : header.ShapeArray[1..];
         RowElements = NpyHeader.ComputeElementCount(_rowShape) ?? 0;
         RowBytes = RowElements * header.DType.ItemSize;
@@ -48,8 +49,15 @@ public sealed partial class NpyArray : IDisposable
     /// <summary>The file (for an .npz entry, the archive path and the entry name).</summary>
     public string Path { get; }
 
-    /// <summary>The validated header.</summary>
+    /// <summary>The validated header. For a raw array (<see cref="IsRaw"/>) it is synthesized from the dtype, shape and order
+    /// the caller gave, and its <see cref="NpyHeader.DataOffset"/> describes no file: the data starts at <see cref="DataStart"/>.</summary>
     public NpyHeader Header { get; }
+
+    /// <summary>True for a headerless file opened with <see cref="OpenRaw"/> or <see cref="CreateRaw"/> (NumPy's <c>np.memmap</c>).</summary>
+    public bool IsRaw { get; }
+
+    /// <summary>The file offset of the first data byte.</summary>
+    public long DataStart { get; }
 
     /// <summary>The dtype of the stored elements.</summary>
     public NpyDType DType => Header.DType;
@@ -81,9 +89,6 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>True once the array has been disposed.</summary>
     public bool IsDisposed => _file.IsDisposed;
-
-    /// <summary>The file offset of the first data byte.</summary>
-    internal long DataStart => _baseOffset + Header.DataOffset;
 
     internal ReadOnlySpan<long> RowShapeSpan => _rowShape;
 
@@ -128,7 +133,7 @@ public sealed partial class NpyArray : IDisposable
         try
         {
             NpyHeader header = NpyHeader.Read(stream, path, options);
-            return new NpyArray(MappedFile.Map(path, stream, mode, header.DataOffset + header.DataLength), 0, header, path);
+            return new NpyArray(MappedFile.Map(path, stream, mode, header.DataOffset + header.DataLength), header.DataOffset, header, path);
         }
         catch
         {
@@ -154,12 +159,20 @@ public sealed partial class NpyArray : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         NpyHeader header = NpyHeader.Create(dtype, shape, fortranOrder);
+        return CreateCore(path, header, header.DataOffset, isRaw: false);
+    }
+
+    // The one way a new mapped file is made (.npy and raw alike): create or replace the file, write the header for a .npy
+    // file (a raw file's bytes before dataStart stay zero, as np.memmap's), size it, and map it.
+    private static NpyArray CreateCore(string path, NpyHeader header, long dataStart, bool isRaw)
+    {
         var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
         try
         {
-            stream.Write(header.ToArray());
-            stream.SetLength(header.DataOffset + header.DataLength);
-            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite, header.DataOffset + header.DataLength), 0, header, path);
+            if (!isRaw)
+                stream.Write(header.ToArray());
+            stream.SetLength(dataStart + header.DataLength);
+            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite, dataStart + header.DataLength), dataStart, header, path, isRaw);
         }
         catch
         {
@@ -195,7 +208,7 @@ public sealed partial class NpyArray : IDisposable
             stream.Position = entry.DataOffset;
             string display = $"{path}[{entry.ArrayName}]";
             NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
-            return new NpyArray(MappedFile.Map(path, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset, header, display);
+            return new NpyArray(MappedFile.Map(path, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset + header.DataOffset, header, display);
         }
         catch
         {
