@@ -12,7 +12,7 @@ namespace TorchMmap.Format;
 /// <c>data/tiny_train_{0:D6}.bin</c>. Completed shards are final; disposing before <see cref="Complete"/> deletes only the
 /// shard in progress. Each shard is crash-safe as <see cref="TokenWriter"/>. Not thread safe.
 /// </remarks>
-public sealed class TokenShardWriter : IDisposable
+public sealed class TokenShardWriter : ITokenSink, IDisposable
 {
     private readonly List<string> _completed = [];
     private TokenWriter? _current;

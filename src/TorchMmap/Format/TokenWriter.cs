@@ -14,7 +14,7 @@ namespace TorchMmap.Format;
 /// that dies) before completing leaves behind nowhere; any previous file at the path stays untouched. Every token is checked to
 /// fit the dtype before any of a call's tokens are written. Not thread safe.
 /// </remarks>
-public sealed class TokenWriter : IDisposable
+public sealed class TokenWriter : ITokenSink, IDisposable
 {
     private const int BufferSize = 1 << 20;
     private const int ChunkTokens = 1 << 16;
