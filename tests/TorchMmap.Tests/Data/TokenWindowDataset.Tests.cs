@@ -195,7 +195,7 @@ public sealed class TokenWindowDatasetTests : IDisposable
             state = first.state_dict();
         }
         Assert.Equal(1, state.Epoch);
-        Assert.Equal(3, state.BatchesConsumed);
+        Assert.Equal(3 * 4, state.Position);
         using NpyDataLoader resumed = Make();
         resumed.load_state_dict(state);
         Assert.Equal(expected.Skip(13).Take(7), Starts(resumed));

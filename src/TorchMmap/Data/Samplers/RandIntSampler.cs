@@ -53,6 +53,13 @@ public sealed class RandIntSampler : Sampler
     public override long Count => NumSamples;
 
     /// <inheritdoc/>
+    public override long? DatasetLength => Length;
+
+    /// <inheritdoc/>
+    public override string OrderDescription =>
+        FormattableString.Invariant($"RandIntSampler(high={Length}, num_samples={NumSamples}, seed={Seed})");
+
+    /// <inheritdoc/>
     public override IEnumerator<long> GetEnumerator() => ((IEnumerable<long>)GetIndices()).GetEnumerator();
 
     /// <inheritdoc/>
