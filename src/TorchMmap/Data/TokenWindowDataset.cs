@@ -93,16 +93,6 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     }
 
     private int _copyThreads = 1;
-    private DatasetFingerprint? _fingerprint;
-
-    /// <summary>The token files' dtype, token count, file sizes and a sample of their bytes, with the window size and stride
-    /// as the selection (computed once, on first use): what a loader's <c>state_dict</c> records to refuse other data.</summary>
-    /// <exception cref="IOException">A file cannot be read.</exception>
-    public DatasetFingerprint Fingerprint => _fingerprint ??= new DatasetFingerprint(
-        Count,
-        [new ArrayFingerprint("tokens", Tokens.Files[0].DType.Descr, [Tokens.Count], Tokens.Files.Sum(f => new FileInfo(f.Path).Length),
-            DatasetFingerprint.SampleContent(Tokens.Files.Select(f => f.Path)))],
-        FormattableString.Invariant($"windows of {BlockSize} tokens every {Stride} tokens"));
 
     /// <summary>The first token of window <paramref name="index"/>.</summary>
     /// <param name="index">A window index.</param>
