@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds and runs two new projects outside this repository that use TorchMmap the ways users do:
+#   1. a PackageReference to the packed package, restored from a local folder feed;
+#   2. a ProjectReference to src/TorchMmap, importing build/TorchMmap.targets as docs/libstdcxx.md says.
+# Each writes a .npy, reads it through NpyDataLoader (which loads libtorch) and checks the values. On Debian 12 this
+# also checks the libstdc++ fix: without it, loading TorchSharp fails with "GLIBCXX_3.4.32 not found".
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/torchmmap-consumers.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+torchsharp=$(sed -nE 's/.*Include="TorchSharp-cpu" Version="([^"]+)".*/\1/p' "$repo/Directory.Packages.props")
+# A version of its own per run, so the global package cache never serves an older build of the package.
+version="0.0.0-consumer.$(date +%s)"
+
+echo "== pack TorchMmap $version"
+dotnet pack "$repo/src/TorchMmap/TorchMmap.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v:q
+
+echo "== PackageReference consumer"
+mkdir -p "$work/pkg"
+cp "$repo/scripts/consumer/Program.cs" "$work/pkg/"
+cat > "$work/pkg/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local" value="$work/feed" />
+  </packageSources>
+</configuration>
+XML
+cat > "$work/pkg/Consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Nullable>enable</Nullable>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="TorchMmap" Version="$version" />
+    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp" />
+  </ItemGroup>
+</Project>
+XML
+dotnet build "$work/pkg" -c Release -nologo 2>&1 | tee "$work/pkg-build.log" | grep -E 'TorchMmap:|error|Warn|Error' || true
+grep -q 'Build succeeded' "$work/pkg-build.log"
+dotnet "$work/pkg/bin/Release/net10.0/Consumer.dll"
+
+# The opt-out works, and shows the fix is what makes it run: here, unpatched, TorchSharp does not load.
+libstdcxx=/usr/lib/x86_64-linux-gnu/libstdc++.so.6
+if [ -f "$libstdcxx" ] && ! grep -q GLIBCXX_3.4.32 "$libstdcxx"; then
+  echo "== PackageReference consumer with TorchMmapPatchLibStdCxx=false (must fail to load TorchSharp)"
+  dotnet build "$work/pkg" -c Release -nologo --no-restore -p:TorchMmapPatchLibStdCxx=false -o "$work/pkg-off" 2>&1 \
+    | tee "$work/pkg-off.log" | grep -E 'TorchMmap:' && { echo "the fix acted although turned off"; exit 1; }
+  if dotnet "$work/pkg-off/Consumer.dll" > "$work/pkg-off.out" 2>&1; then
+    echo "an unpatched TorchSharp loaded: the fix may no longer be needed"; exit 1
+  fi
+  grep -m1 'Failed to load native component LibTorchSharp' "$work/pkg-off.out" || { cat "$work/pkg-off.out"; exit 1; }
+fi
+
+echo "== ProjectReference consumer"
+mkdir -p "$work/proj"
+cp "$repo/scripts/consumer/Program.cs" "$work/proj/"
+cat > "$work/proj/Consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Nullable>enable</Nullable>
+  </PropertyGroup>
+  <ItemGroup>
+    <ProjectReference Include="$repo/src/TorchMmap/TorchMmap.csproj" />
+    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp" />
+  </ItemGroup>
+  <Import Project="$repo/build/TorchMmap.targets" />
+</Project>
+XML
+dotnet build "$work/proj" -c Release -nologo 2>&1 | tee "$work/proj-build.log" | grep -E 'TorchMmap:|error|Warn|Error' || true
+grep -q 'Build succeeded' "$work/proj-build.log"
+dotnet "$work/proj/bin/Release/net10.0/Consumer.dll"
+echo "consumers ok"
