@@ -11,7 +11,8 @@ internal sealed record RunResult(
     long PeakRssKiB,
     long PeakAnonKiB,
     double WaitSeconds,
-    long MajorFaults)
+    long MajorFaults,
+    long[]? AnonKiBSeries = null)
 {
     public double Median
     {
