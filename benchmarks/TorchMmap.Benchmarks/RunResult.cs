@@ -12,7 +12,8 @@ internal sealed record RunResult(
     long PeakAnonKiB,
     double WaitSeconds,
     long MajorFaults,
-    long[]? AnonKiBSeries = null)
+    long[]? AnonKiBSeries = null,
+    long? DiskReadBytes = null)
 {
     public double Median
     {

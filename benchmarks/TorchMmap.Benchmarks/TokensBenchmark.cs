@@ -78,7 +78,7 @@ internal static class TokensBenchmark
         if (fileBytes < 4L * limitMiB * 1048576)
             Console.Error.WriteLine($"warning: the file ({fileBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
         int seconds = options.GetInt("cold-seconds", 20);
-        string[] cases = options.GetList("cold-cases", ["limit", "loader", "loader-w2", "python-get_batch"]);
+        string[] cases = options.GetList("cold-cases", ["limit", "loader-nohints", "loader", "loader-w2", "python-get_batch"]);
         string cgroup = Path.Combine(CgroupRoot, $"torchmmap-tokens-{Environment.ProcessId}");
         Directory.CreateDirectory(cgroup);
         var rows = new List<(RunResult R, long CgroupPeak)>();
@@ -112,12 +112,13 @@ internal static class TokensBenchmark
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Cold: each case alone in a {limitMiB} MiB memory cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x smaller than the file), page cache dropped before timing, {seconds} s each.");
         sb.AppendLine();
-        sb.AppendLine("| contender | batches | batches/s | x memcpy limit | x Python get_batch | major faults | peak anon MiB | cgroup peak MiB |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        sb.AppendLine("| contender | batches | batches/s | x memcpy limit | x Python get_batch | major faults | MiB read from disk | peak anon MiB | cgroup peak MiB |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach ((RunResult r, long peak) in rows)
         {
             double rate = r.Samples / r.Median;
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {Label(r.Contender)} | {r.Samples:N0} | {rate:N0} | {rate / limit:F2} | {rate / python:F1} | {r.MajorFaults:N0} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |");
+            string label = Label(r.Contender) + (r.Contender is "loader" or "loader-w2" ? ", pageHints" : "");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {r.Samples:N0} | {rate:N0} | {rate / limit:F2} | {rate / python:F1} | {r.MajorFaults:N0} | {(r.DiskReadBytes ?? 0) / 1048576.0:N0} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |");
         }
         return sb.ToString();
     }
@@ -146,6 +147,7 @@ internal static class TokensBenchmark
         "loader-w0" => "NpyDataLoader, num_workers 0",
         "loader" => "NpyDataLoader, defaults (num_workers 1)",
         "loader-w2" => "NpyDataLoader, num_workers 2",
+        "loader-nohints" => "NpyDataLoader, defaults (num_workers 1, no pageHints)",
         "python-get_batch" => "nanoGPT get_batch (Python, PyTorch 1.13)",
         _ => contender,
     };

@@ -39,7 +39,7 @@ internal static unsafe partial class TokensChild
         }
     }
 
-    private static (double Seconds, long Batches, long Faults, long PeakAnonKiB) TimeOne(TokenWorkload w, TokenWindowDataset windows, string contender, int batches, bool warmup, bool cold, double timeout)
+    private static (double Seconds, long Batches, long Faults, long PeakAnonKiB, long ReadBytes) TimeOne(TokenWorkload w, TokenWindowDataset windows, string contender, int batches, bool warmup, bool cold, double timeout)
     {
         using ProcStats stats = ProcStats.StartSampling();
         // The same draws as nanoGPT's get_batch for this seed: one epoch of `batches` batches; a warm-up epoch first when hot.
@@ -53,13 +53,14 @@ internal static unsafe partial class TokensChild
             long[] order = sampler.GetIndices();
             if (cold)
                 ColdChildDrop();
-            long faults = ProcStats.MajorFaults();
+            long faults = ProcStats.MajorFaults(), read = ProcStats.DiskReadBytes();
             long t0 = Stopwatch.GetTimestamp();
             long done = MemcpyBatches(mapping, order, w, timeout);
-            return (Stopwatch.GetElapsedTime(t0).TotalSeconds, done, ProcStats.MajorFaults() - faults, stats.PeakAnonKiB);
+            return (Stopwatch.GetElapsedTime(t0).TotalSeconds, done, ProcStats.MajorFaults() - faults, stats.PeakAnonKiB, ProcStats.DiskReadBytes() - read);
         }
         int workers = contender switch { "loader-w0" => 0, "loader-w2" => 2, _ => 1 };
-        using var loader = new NpyDataLoader(windows, w.BatchSize, sampler: sampler, num_workers: workers, pageHints: cold);
+        // Cold runs pass the kernel paging hints (the option meant for data on disk), except the case that shows what they do.
+        using var loader = new NpyDataLoader(windows, w.BatchSize, sampler: sampler, num_workers: workers, pageHints: cold && contender != "loader-nohints");
         if (warmup)
         {
             foreach (Dictionary<string, Tensor> _ in loader)
@@ -72,7 +73,7 @@ internal static unsafe partial class TokensChild
         }
         if (cold)
             ColdChildDrop();
-        long f0 = ProcStats.MajorFaults();
+        long f0 = ProcStats.MajorFaults(), r0 = ProcStats.DiskReadBytes();
         long start = Stopwatch.GetTimestamp();
         long n = 0;
         foreach (Dictionary<string, Tensor> batch in loader)
@@ -81,7 +82,7 @@ internal static unsafe partial class TokensChild
             if ((n & 63) == 0 && Stopwatch.GetElapsedTime(start).TotalSeconds > timeout)
                 break;
         }
-        return (Stopwatch.GetElapsedTime(start).TotalSeconds, n, ProcStats.MajorFaults() - f0, stats.PeakAnonKiB);
+        return (Stopwatch.GetElapsedTime(start).TotalSeconds, n, ProcStats.MajorFaults() - f0, stats.PeakAnonKiB, ProcStats.DiskReadBytes() - r0);
     }
 
     // The limit: per batch, fresh (B, T) int64 tensors for x and y and one memcpy per window of the bytes it hands over
@@ -134,9 +135,9 @@ internal static unsafe partial class TokensChild
         return 0;
     }
 
-    private static void Report(TokenWorkload w, string contender, string order, (double Seconds, long Batches, long Faults, long PeakAnonKiB) r)
+    private static void Report(TokenWorkload w, string contender, string order, (double Seconds, long Batches, long Faults, long PeakAnonKiB, long ReadBytes) r)
     {
-        var result = new RunResult("tokens", order, contender, [r.Seconds], r.Batches, r.Batches * w.BatchBytes, ProcStats.Status("VmHWM"), r.PeakAnonKiB, 0, r.Faults);
+        var result = new RunResult("tokens", order, contender, [r.Seconds], r.Batches, r.Batches * w.BatchBytes, ProcStats.Status("VmHWM"), r.PeakAnonKiB, 0, r.Faults, DiskReadBytes: r.ReadBytes);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
     }
 

@@ -24,6 +24,11 @@ def status(field):
         if line.startswith(field + ':'):
             return int(line.split()[1])
     return 0
+def read_bytes():
+    for line in open('/proc/self/io'):
+        if line.startswith('read_bytes:'):
+            return int(line.split()[1])
+    return 0
 def major_faults():
     s = open('/proc/self/stat').read()
     return int(s[s.rindex(')') + 2:].split()[9])
@@ -33,7 +38,7 @@ for _ in range(max(1, batches // 10) if cold != '1' else 3):
 if cold == '1':
     with open('/proc/sys/vm/drop_caches', 'w') as f:
         f.write('3')
-faults = major_faults()
+faults, read = major_faults(), read_bytes()
 done = 0
 t0 = time.perf_counter()
 while done < batches and time.perf_counter() - t0 < timeout:
@@ -42,7 +47,7 @@ while done < batches and time.perf_counter() - t0 < timeout:
 seconds = time.perf_counter() - t0
 print('RESULT ' + json.dumps({'Workload': 'tokens', 'Order': 'randint', 'Contender': 'python-get_batch', 'EpochSeconds': [seconds],
     'Samples': done, 'ImageBytes': done * B * T * 16, 'PeakRssKiB': status('VmHWM'), 'PeakAnonKiB': status('RssAnon'),
-    'WaitSeconds': 0, 'MajorFaults': major_faults() - faults}))
+    'WaitSeconds': 0, 'MajorFaults': major_faults() - faults, 'DiskReadBytes': read_bytes() - read}))
 """;
 
     public static RunResult? Run(TokenWorkload w, string dir, int batches, bool cold, double timeoutSeconds, string? shellPrefix = null) =>
