@@ -6,7 +6,8 @@ namespace TorchMmap.DocSnippets;
 
 /// <summary>
 /// The files the documentation's snippets name, written into a fresh folder by the library's writers: images and
-/// labels (also as shards and an .npz), a headerless float32 array, and token files of every format the docs open.
+/// labels (also as shards and an .npz), a headerless float32 array, token files of every format the docs open, and
+/// a short text to tokenize.
 /// </summary>
 public static class SnippetFixture
 {
@@ -41,6 +42,8 @@ public static class SnippetFixture
         WriteTokens(Path.Combine(dir, "tokens.npy"), TokenFileFormat.Npy, NpyDType.UInt16, tokens);
         foreach (string shard in new[] { "fineweb_train_000001.bin", "shard_000001.bin", "shard_000002.bin" })
             WriteTokens(Path.Combine(dir, shard), TokenFileFormat.Llmc, NpyDType.UInt16, tokens);
+        File.WriteAllText(Path.Combine(dir, "kjv.txt"),
+            "In the beginning God created the heaven and the earth.\n\nAnd the earth was without form, and void.\n");
         return dir;
     }
 
