@@ -1,7 +1,7 @@
 using System.Globalization;
 using TorchMmap.Benchmarks;
 
-// Modes: hot (default) | train | cold | fortran; "--child ..." is how the benchmark runs each contender in its own process.
+// Modes: hot (default) | train | cold | fortran | scale; "--child ..." is how the benchmark runs each contender in its own process.
 if (args.Length > 0 && args[0] == "--child")
 {
     return args[1] switch
@@ -20,5 +20,6 @@ return mode switch
     "train" => TrainBenchmark.Run(options),
     "cold" => ColdBenchmark.Run(options),
     "fortran" => FortranBenchmark.Run(options),
-    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold or fortran."),
+    "scale" => ScaleBenchmark.Run(options),
+    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold, fortran or scale."),
 };

@@ -18,6 +18,7 @@ public static class NpyTool
         "  " + StatsCommand.Usage,
         "  " + ConvertIdxCommand.Usage,
         "  " + VerifyCommand.Usage,
+        "  " + TokensCommand.Usage,
         "  help               this text",
         "",
         "FILE may be a .npy file or an .npz archive (each array in turn).",
@@ -53,6 +54,8 @@ public static class NpyTool
                     return StatsCommand.Run(new CommandArguments("stats", rest, 1, 0), stdout);
                 case "convert-idx":
                     return ConvertIdxCommand.Run(new CommandArguments("convert-idx", rest, 2, 0, "--channel-axis", "--int64-labels"), stdout, stderr);
+                case "tokens":
+                    return TokensCommand.Run(rest, stdout, stderr);
                 case "verify":
                     return VerifyCommand.Run(new CommandArguments("verify", rest, 1, 0), stdout);
                 default:
