@@ -5,8 +5,9 @@ namespace TorchMmap.Data;
 /// <summary>
 /// BOS-aligned packing, as the NanoGPT speedrun aligns its sequences: every sequence starts at a document start and runs on
 /// through the following documents for T + 1 tokens. The next sequence starts at the first document start at or after the
-/// previous sequence's last input token, so the tail of a document cut by the end of a sequence is dropped; a document longer
-/// than a sequence is the exception: it continues in the next sequences until it ends. The last sequence is padded.
+/// position after the previous sequence's last input, so the tail of a document cut by the end of a sequence is dropped; a
+/// document that fills a whole sequence is the exception: it continues in the next sequence (from the previous one's last
+/// target, as free splitting does) until it ends. The last sequence is padded.
 /// </summary>
 internal sealed class AlignedPackingPlan : PackingPlan
 {
@@ -34,10 +35,10 @@ internal sealed class AlignedPackingPlan : PackingPlan
                 d++;
             long docStart = d == 0 ? 0 : _ends[d - 1];
             long next;
-            if (docStart <= s)
-                next = cut;   // the whole sequence lies in one long document: continue it
-            else if (docStart == cut)
+            if (docStart == cut)
                 next = cut;
+            else if (docStart <= s && _ends[d] > cut + 1)
+                next = cut;   // the whole sequence lies in one long document with tokens left to train: continue it
             else
             {
                 next = _ends[d];   // skip the cut document's tail
