@@ -10,6 +10,7 @@ internal static class ArrayFile
 
     public static bool IsNpz(string path)
     {
+        RequireFile(path);
         Span<byte> start = stackalloc byte[4];
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
         int got = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
@@ -21,9 +22,29 @@ internal static class ArrayFile
         raw is null && IsNpz(path) ? NpzArchive.Read(path).Entries.Select(e => e.ArrayName).ToArray() : [""];
 
     /// <summary>Maps one array; <paramref name="name"/> is "" for a .npy file; a raw file is read as <paramref name="raw"/> says.</summary>
-    public static NpyArray Open(string path, string name, RawLayout? raw = null) =>
-        raw is not null ? NpyArray.OpenRaw(path, raw.DType, NpyMode.ReadOnly, raw.Offset, raw.Shape, raw.Fortran)
+    public static NpyArray Open(string path, string name, RawLayout? raw = null)
+    {
+        RequireFile(path);
+        return raw is not null ? NpyArray.OpenRaw(path, raw.DType, NpyMode.ReadOnly, raw.Offset, raw.Shape, raw.Fortran)
         : name.Length == 0 ? NpyArray.Open(path) : NpyArray.OpenNpzEntry(path, name);
+    }
+
+    /// <summary>Throws when <paramref name="path"/> is a directory (which the OS would report as "access denied").</summary>
+    /// <exception cref="IOException">The path is a directory.</exception>
+    public static void RequireFile(string path)
+    {
+        if (Directory.Exists(path))
+            throw new IOException($"'{path}' is a directory, not a file.");
+    }
+
+    /// <summary>Opens an entry's stream through the zip reader; an entry the directory lists but the reader cannot find is malformed.</summary>
+    /// <exception cref="InvalidDataException">The zip reader finds no such entry.</exception>
+    public static Stream OpenZipEntry(System.IO.Compression.ZipArchive zip, string path, NpzEntry entry)
+    {
+        System.IO.Compression.ZipArchiveEntry found = zip.GetEntry(entry.EntryName)
+            ?? throw new InvalidDataException($"'{path}': the archive lists the entry '{entry.EntryName}', but its zip directory cannot be read back to find it.");
+        return found.Open();
+    }
 
     /// <summary>How an array is named in output: the path, or path:entry.</summary>
     public static string Label(string path, string name) => name.Length == 0 ? path : $"{path}:{name}";

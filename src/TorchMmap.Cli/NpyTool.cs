@@ -19,12 +19,31 @@ public static class NpyTool
         "  " + ConvertIdxCommand.Usage,
         "  " + VerifyCommand.Usage,
         "  " + TokensCommand.Usage,
-        "  help               this text",
+        "  help, --help       this text (COMMAND --help: that command's)",
+        "  --version          the tool's version",
         "",
         "FILE may be a .npy file or an .npz archive (each array in turn).",
         RawLayout.UsageLine,
-        $"exit codes: {ExitCodes.Success} success (verify: valid), {ExitCodes.InvalidFile} invalid or unreadable data (verify: invalid), " +
-        $"{ExitCodes.Usage} usage error, {ExitCodes.IOError} file missing or I/O error");
+        $"exit codes: {ExitCodes.Success} success (verify: valid), {ExitCodes.InvalidFile} malformed or unreadable data (verify: invalid), " +
+        $"{ExitCodes.Usage} usage error, {ExitCodes.IOError} file missing, a directory, or I/O error, " +
+        $"{ExitCodes.Unsupported} well formed but not loadable by TorchMmap (e.g. uint64)");
+
+    /// <summary>The tool's version, as the package gives it.</summary>
+    public static string Version { get; } =
+        typeof(NpyTool).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0]
+        ?? typeof(NpyTool).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    // The usage of one command, for "npy COMMAND --help".
+    private static string? CommandUsage(string command) => command switch
+    {
+        "info" => InfoCommand.Usage + Environment.NewLine + RawLayout.UsageLine,
+        "head" => HeadCommand.Usage + Environment.NewLine + RawLayout.UsageLine,
+        "stats" => StatsCommand.Usage + Environment.NewLine + RawLayout.UsageLine,
+        "convert-idx" => ConvertIdxCommand.Usage,
+        "verify" => VerifyCommand.Usage,
+        _ => null,
+    };
 
     /// <summary>Runs one command.</summary>
     /// <param name="args">The command line, command name first.</param>
@@ -42,10 +61,18 @@ public static class NpyTool
             if (args.Length == 0)
                 throw new UsageException("No command given.");
             string[] rest = args[1..];
+            if (CommandUsage(args[0]) is string usage && rest.Any(a => a is "--help" or "-h"))
+            {
+                stdout.WriteLine("usage: npy " + usage);
+                return ExitCodes.Success;
+            }
             switch (args[0])
             {
                 case "help" or "--help" or "-h":
                     stdout.WriteLine(UsageText);
+                    return ExitCodes.Success;
+                case "--version":
+                    stdout.WriteLine($"npy {Version}");
                     return ExitCodes.Success;
                 case "info":
                     return InfoCommand.Run(new CommandArguments("info", rest, 1, 0, RawLayout.Flags, RawLayout.Valued), stdout);
@@ -69,10 +96,15 @@ public static class NpyTool
             stderr.WriteLine(UsageText);
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        catch (InvalidDataException e)
         {
             stderr.WriteLine($"npy: {e.Message}");
             return ExitCodes.InvalidFile;
+        }
+        catch (NotSupportedException e)
+        {
+            stderr.WriteLine($"npy: {e.Message}");
+            return ExitCodes.Unsupported;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

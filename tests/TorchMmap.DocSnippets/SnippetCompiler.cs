@@ -37,7 +37,14 @@ public static partial class SnippetCompiler
     [
         ("data", """using var data = NpyMmapDataset.Open(("image", "x.npy"), ("label", "y.npy"));"""),
         ("chunks", "Tensor[] chunks = [zeros(4, 28, 28), ones(3, 28, 28)];"),
+        ("docs", """using RaggedArray docs = RaggedArray.Open("tokens.npy", "offsets.npy");"""),
     ];
+
+    /// <summary>
+    /// False for a snippet that names a placeholder path (a literal "..."): it stands for files another tool writes
+    /// (such as Megatron-LM's index caches), so it is compiled but not run.
+    /// </summary>
+    public static bool IsRunnable(string code) => !code.Contains("/...", StringComparison.Ordinal);
 
     /// <summary>True when the snippet is a whole program (it starts with using directives).</summary>
     public static bool IsComplete(string code) => UsingDirective().IsMatch(code);

@@ -42,6 +42,20 @@ public static class SnippetFixture
         WriteTokens(Path.Combine(dir, "tokens.npy"), TokenFileFormat.Npy, NpyDType.UInt16, tokens);
         foreach (string shard in new[] { "fineweb_train_000001.bin", "shard_000001.bin", "shard_000002.bin" })
             WriteTokens(Path.Combine(dir, shard), TokenFileFormat.Llmc, NpyDType.UInt16, tokens);
+        // Ragged rows over tokens.npy: documents of 1, 2, 3, ... tokens, and a Megatron-LM indexed dataset of them.
+        var offsets = new List<long> { 0 };
+        for (long length = 1; offsets[^1] + length <= Tokens; length++)
+            offsets.Add(offsets[^1] + length);
+        using (Tensor index = tensor(offsets.ToArray()))
+            Npy.Save(Path.Combine(dir, "offsets.npy"), index);
+        Directory.CreateDirectory(Path.Combine(dir, "data"));
+        Directory.CreateDirectory(Path.Combine(dir, "out"));
+        using (IndexedDatasetWriter writer = IndexedDatasetWriter.Create(Path.Combine(dir, "data", "my_text_document"), NpyDType.UInt16, IndexedDatasetConvention.Megatron))
+        {
+            for (int d = 1; d < offsets.Count; d++)
+                writer.AddDocument(tokens.AsSpan((int)offsets[d - 1], (int)(offsets[d] - offsets[d - 1])));
+            writer.Complete();
+        }
         File.WriteAllText(Path.Combine(dir, "kjv.txt"),
             "In the beginning God created the heaven and the earth.\n\nAnd the earth was without form, and void.\n");
         return dir;

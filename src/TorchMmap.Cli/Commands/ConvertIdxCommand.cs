@@ -12,6 +12,13 @@ internal static class ConvertIdxCommand
 
     public static int Run(CommandArguments args, TextWriter stdout, TextWriter stderr)
     {
+        ArrayFile.RequireFile(args[0]);
+        ArrayFile.RequireFile(args[1]);
+        // The converter would make missing folders; the tool writes only where the user's folders already are.
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(args[1]));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"The folder of '{args[1]}' does not exist: '{folder}'.");
+        CheckOptionsApply(args);
         var options = new IdxConversionOptions
         {
             InsertChannelAxis = args.Has("--channel-axis"),
@@ -30,5 +37,19 @@ internal static class ConvertIdxCommand
         stderr.WriteLine();
         stdout.WriteLine($"wrote {args[1]}: {header.Descr} {header.FormatShape()}");
         return ExitCodes.Success;
+    }
+
+    // --channel-axis applies to images (3 or more dimensions), --int64-labels to 1-d integer files; anything else is a mistake.
+    private static void CheckOptionsApply(CommandArguments args)
+    {
+        if (!args.Has("--channel-axis") && !args.Has("--int64-labels"))
+            return;
+        IdxHeader header;
+        using (IdxReader reader = IdxReader.Open(args[0]))
+            header = reader.Header;
+        if (args.Has("--channel-axis") && header.Shape.Count < 3)
+            throw new UsageException($"'convert-idx': --channel-axis applies to images (3 or more dimensions), but '{args[0]}' has shape ({string.Join(", ", header.Shape)}).");
+        if (args.Has("--int64-labels") && (header.Shape.Count != 1 || header.ElementType is IdxElementType.Float32 or IdxElementType.Float64))
+            throw new UsageException($"'convert-idx': --int64-labels applies to 1-d integer (label) files, but '{args[0]}' is {header.ElementType} with shape ({string.Join(", ", header.Shape)}).");
     }
 }

@@ -1,11 +1,11 @@
-using System.Globalization;
-using TorchMmap.Storage;
-using TorchSharp;
-using static TorchSharp.torch;
+using TorchMmap.Format;
 
 namespace TorchMmap.Cli.Commands;
 
-/// <summary><c>npy head FILE [N]</c>: the first N rows (default 5), one line each, long rows cut short.</summary>
+/// <summary>
+/// <c>npy head FILE [N]</c>: the first N rows (default 5), one line each, long rows cut short. Only the values shown are
+/// read, so rows of any size print in bounded memory, from .npy, raw and (stored or compressed) .npz arrays alike.
+/// </summary>
 internal static class HeadCommand
 {
     public const string Usage = "head FILE [N]      the first N rows (default 5), one per line";
@@ -15,53 +15,83 @@ internal static class HeadCommand
     public static int Run(CommandArguments args, TextWriter stdout)
     {
         string path = args[0];
-        RawLayout? raw = RawLayout.From(args);
         long rows = args.PositiveLong(1, 5);
+        RawLayout? raw = RawLayout.From(args);
         foreach (string name in ArrayFile.Names(path, raw))
         {
-            using NpyArray array = ArrayFile.Open(path, name, raw);
+            using ArrayData array = ArrayData.Open(path, name, raw);
+            NpyHeader header = array.Header;
             if (name.Length > 0)
                 stdout.WriteLine($"{name}:");
-            if (array.Rank == 0)
+            if (header.Rank == 0)
             {
-                using Tensor scalar = array.ToTensor();
-                stdout.WriteLine(FormatValues(scalar, 1));
+                string[] value = ReadValues(array, [0]);
+                stdout.WriteLine(value[0]);
                 continue;
             }
-            long count = Math.Min(rows, array.Length);
-            using Tensor head = array.ReadRows(0, count);
+            long length = header.Shape[0];
+            long rowElements = 1;
+            for (int d = 1; d < header.Rank; d++)
+                rowElements *= header.Shape[d];   // at most ElementCount when there are rows, so no overflow
+            long count = Math.Min(rows, length);
+            int shown = (int)Math.Min(rowElements, MaxValuesPerRow);
+            long[] indices = new long[count * shown];
             for (long r = 0; r < count; r++)
             {
-                using Tensor row = head[r];
-                stdout.WriteLine($"[{r}] {FormatValues(row, MaxValuesPerRow)}");
+                for (int j = 0; j < shown; j++)
+                    indices[r * shown + j] = ElementIndex(header, rowElements, r, j);
             }
-            if (count < array.Length)
-                stdout.WriteLine($"... {array.Length - count} more rows of {array.Header.FormatShape()}");
+            string[] text = ReadValues(array, indices);
+            for (long r = 0; r < count; r++)
+            {
+                string joined = string.Join(" ", text, (int)(r * shown), shown);
+                stdout.WriteLine(rowElements > shown ? $"[{r}] {joined} ... ({rowElements} values)" : $"[{r}] {joined}");
+            }
+            if (count < length)
+                stdout.WriteLine($"... {length - count} more rows of {header.FormatShape()}");
         }
         return ExitCodes.Success;
     }
 
-    private static string FormatValues(Tensor values, int max)
+    // The flat index in the file of element j (C order within the row) of row r.
+    private static long ElementIndex(NpyHeader header, long rowElements, long r, long j)
     {
-        using DisposeScope scope = torch.NewDisposeScope();
-        Tensor flat = values.flatten();
-        long total = flat.numel();
-        Tensor shown = flat.narrow(0, 0, Math.Min(total, max));
-        IEnumerable<string> text = shown.dtype switch
+        if (!header.FortranOrder)
+            return r * rowElements + j;
+        // Fortran order: index (r, i1, ..., ik) lies at r + n0 * (i1 + n1 * (i2 + ...)).
+        var digits = new long[header.Rank];
+        for (int d = header.Rank - 1; d >= 1; d--)
         {
-            ScalarType.Bool => shown.data<bool>().ToArray().Select(b => b ? "True" : "False"),
-            ScalarType.ComplexFloat32 or ScalarType.ComplexFloat64 => Complex(shown),
-            _ when shown.is_floating_point() => shown.to_type(ScalarType.Float64).data<double>().ToArray().Select(v => v.ToString("G6", CultureInfo.InvariantCulture)),
-            _ => shown.to_type(ScalarType.Int64).data<long>().ToArray().Select(v => v.ToString(CultureInfo.InvariantCulture)),
-        };
-        string joined = string.Join(" ", text);
-        return total > max ? $"{joined} ... ({total} values)" : joined;
+            digits[d] = j % header.Shape[d];
+            j /= header.Shape[d];
+        }
+        long index = r, stride = header.Shape[0];
+        for (int d = 1; d < header.Rank; d++)
+        {
+            index += digits[d] * stride;
+            stride *= header.Shape[d];
+        }
+        return index;
     }
 
-    private static IEnumerable<string> Complex(Tensor values)
+    // Reads the elements at the given flat indices in file order (a compressed entry reads forward only).
+    private static string[] ReadValues(ArrayData array, long[] indices)
     {
-        double[] parts = torch.view_as_real(values.to_type(ScalarType.ComplexFloat64)).data<double>().ToArray();
-        for (int i = 0; i < parts.Length; i += 2)
-            yield return string.Create(CultureInfo.InvariantCulture, $"{parts[i]:G6}{(parts[i + 1] < 0 ? "-" : "+")}{Math.Abs(parts[i + 1]):G6}j");
+        NpyDType dtype = array.Header.DType;
+        Span<byte> element = stackalloc byte[dtype.ItemSize];
+        var text = new string[indices.Length];
+        long last = -1;
+        string previous = "";
+        foreach (int i in Enumerable.Range(0, indices.Length).OrderBy(i => indices[i]))
+        {
+            if (indices[i] != last)
+            {
+                array.ReadAt(indices[i] * dtype.ItemSize, element);
+                previous = ElementFormat.ToText(dtype, element);
+                last = indices[i];
+            }
+            text[i] = previous;
+        }
+        return text;
     }
 }

@@ -11,22 +11,41 @@ internal static class InfoCommand
     public static int Run(CommandArguments args, TextWriter stdout)
     {
         string path = args[0];
+        ArrayFile.RequireFile(path);
         if (RawLayout.From(args) is RawLayout raw)
             return DescribeRaw(path, raw, stdout) ? ExitCodes.Success : ExitCodes.InvalidFile;
         if (!ArrayFile.IsNpz(path))
-            return Describe(path, stdout) ? ExitCodes.Success : ExitCodes.InvalidFile;
+            return Describe(path, stdout);
         NpzArchive archive = NpzArchive.Read(path);
         stdout.WriteLine($"archive:       {path} ({archive.Entries.Count} arrays)");
-        bool allValid = true;
+        int worst = ExitCodes.Success;
         foreach (NpzEntry entry in archive.Entries)
         {
             stdout.WriteLine();
-            allValid &= DescribeEntry(path, entry, stdout);
+            worst = Worse(worst, DescribeEntry(path, entry, stdout));
         }
-        return allValid ? ExitCodes.Success : ExitCodes.InvalidFile;
+        return worst;
     }
 
-    private static bool Describe(string path, TextWriter stdout)
+    /// <summary>Of two verdicts, the one to report: malformed over unsupported over valid.</summary>
+    public static int Worse(int a, int b) =>
+        a == ExitCodes.InvalidFile || b == ExitCodes.InvalidFile ? ExitCodes.InvalidFile
+        : a == ExitCodes.Unsupported || b == ExitCodes.Unsupported ? ExitCodes.Unsupported
+        : ExitCodes.Success;
+
+    // The verdict line for a file that failed: malformed, or well formed with what TorchMmap cannot load.
+    private static int Refused(Exception e, TextWriter stdout)
+    {
+        if (e is NotSupportedException)
+        {
+            stdout.WriteLine($"valid:         not malformed, but TorchMmap cannot load it: {e.Message}");
+            return ExitCodes.Unsupported;
+        }
+        stdout.WriteLine($"valid:         no: {e.Message}");
+        return ExitCodes.InvalidFile;
+    }
+
+    private static int Describe(string path, TextWriter stdout)
     {
         long fileLength = new FileInfo(path).Length;
         stdout.WriteLine($"file:          {path}");
@@ -38,13 +57,12 @@ internal static class InfoCommand
         }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException)
         {
-            stdout.WriteLine($"valid:         no: {e.Message}");
-            return false;
+            return Refused(e, stdout);
         }
         WriteHeader(header, stdout);
         long extra = fileLength - header.DataOffset - header.DataLength;
         stdout.WriteLine(extra == 0 ? "valid:         yes" : $"valid:         yes ({extra} bytes after the data are ignored)");
-        return true;
+        return ExitCodes.Success;
     }
 
     // A headerless file read as the caller said: what np.memmap would map, or why it cannot.
@@ -74,7 +92,7 @@ internal static class InfoCommand
         }
     }
 
-    private static bool DescribeEntry(string path, NpzEntry entry, TextWriter stdout)
+    private static int DescribeEntry(string path, NpzEntry entry, TextWriter stdout)
     {
         stdout.WriteLine($"array:         {entry.ArrayName}");
         stdout.WriteLine($"compression:   {(entry.IsStored ? "stored (can be memory-mapped)" : $"method {entry.CompressionMethod} (cannot be memory-mapped)")}");
@@ -89,17 +107,16 @@ internal static class InfoCommand
             else
             {
                 using ZipArchive zip = ZipFile.OpenRead(path);
-                using Stream stream = zip.GetEntry(entry.EntryName)!.Open();
+                using Stream stream = ArrayFile.OpenZipEntry(zip, path, entry);
                 header = NpyHeader.Read(stream, $"{path}:{entry.ArrayName}");
             }
             WriteHeader(header, stdout);
             stdout.WriteLine("valid:         yes");
-            return true;
+            return ExitCodes.Success;
         }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException)
         {
-            stdout.WriteLine($"valid:         no: {e.Message}");
-            return false;
+            return Refused(e, stdout);
         }
     }
 

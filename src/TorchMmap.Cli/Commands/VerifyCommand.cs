@@ -4,10 +4,13 @@ using TorchMmap.Storage;
 
 namespace TorchMmap.Cli.Commands;
 
-/// <summary><c>npy verify FILE</c>: exit 0 when the file (every array of an .npz) can be read as its header says, 1 with the reason when not.</summary>
+/// <summary>
+/// <c>npy verify FILE</c>: exit 0 when the file (every array of an .npz) can be read as its header says, 1 with the
+/// reason when it is malformed, 4 when it is well formed but holds what TorchMmap cannot load (such as uint64).
+/// </summary>
 internal static class VerifyCommand
 {
-    public const string Usage = "verify FILE        exit 0 if the file is a valid .npy (or .npz), 1 with the reason if not";
+    public const string Usage = "verify FILE        exit 0 if the file is a valid .npy (or .npz), 1 if malformed, 4 if valid but not loadable";
 
     public static int Run(CommandArguments args, TextWriter stdout)
     {
@@ -18,7 +21,12 @@ internal static class VerifyCommand
             stdout.WriteLine($"valid: {path}: {summary}");
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        catch (NotSupportedException e)
+        {
+            stdout.WriteLine($"unsupported: {e.Message}");
+            return ExitCodes.Unsupported;
+        }
+        catch (InvalidDataException e)
         {
             stdout.WriteLine($"invalid: {e.Message}");
             return ExitCodes.InvalidFile;
@@ -46,7 +54,7 @@ internal static class VerifyCommand
             }
             // A compressed entry is read through once: its header, then exactly as many data bytes as the header says.
             using ZipArchive zip = ZipFile.OpenRead(path);
-            using Stream stream = zip.GetEntry(entry.EntryName)!.Open();
+            using Stream stream = ArrayFile.OpenZipEntry(zip, path, entry);
             string name = $"{path}:{entry.ArrayName}";
             NpyHeader header = NpyHeader.Read(stream, name);
             long data = 0;
