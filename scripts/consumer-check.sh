@@ -77,4 +77,17 @@ XML
 dotnet build "$work/proj" -c Release -nologo 2>&1 | tee "$work/proj-build.log" | grep -E 'TorchMmap:|error|Warn|Error' || true
 grep -q 'Build succeeded' "$work/proj-build.log"
 dotnet "$work/proj/bin/Release/net10.0/Consumer.dll"
+echo "== npy tool package: installed from the local feed, run without libtorch"
+dotnet pack "$repo/src/TorchMmap.Cli/TorchMmap.Cli.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v:q
+ls -l "$work/feed/TorchMmap.Cli.$version.nupkg"
+if unzip -l "$work/feed/TorchMmap.Cli.$version.nupkg" | grep -Eq '\.(so|dylib)$|native/'; then
+  echo "the tool package carries native libraries"; exit 1
+fi
+dotnet tool install --tool-path "$work/tool" --add-source "$work/feed" --version "$version" TorchMmap.Cli > /dev/null
+/usr/bin/python3 -c "import numpy as np; np.save('$work/a.npy', np.arange(6, dtype=np.float32).reshape(2, 3)); np.save('$work/u.npy', np.arange(3, dtype=np.uint64))"
+"$work/tool/npy" --version
+"$work/tool/npy" head "$work/a.npy"
+"$work/tool/npy" stats "$work/a.npy"
+set +e; "$work/tool/npy" verify "$work/u.npy"; code=$?; set -e
+[ "$code" -eq 4 ] || { echo "verify of a uint64 file: exit $code, expected 4"; exit 1; }
 echo "consumers ok"

@@ -21,6 +21,8 @@ public static class Charts
         AddLine(plot, x, epochs.Select(e => 100 * e.TestAccuracy), "test accuracy %", Colors.DarkRed, right: true);
         plot.Title("Fashion-MNIST CNN: loss and accuracy per epoch");
         plot.Axes.Bottom.Label.Text = "epoch";
+        // Epochs are whole numbers: ticks at every epoch, or every k-th so that at most about 12 are drawn.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(EpochTickInterval(x.Length));
         plot.Axes.Left.Label.Text = "loss";
         plot.Axes.Right.Label.Text = "accuracy (%)";
         plot.ShowLegend(Alignment.MiddleRight);
@@ -66,11 +68,16 @@ public static class Charts
         plot.Axes.Bottom.MinimumSize = 100;
         plot.Axes.Right.MinimumSize = 50;
         plot.Axes.SetLimits(-0.5, n - 0.5, n - 0.5, -0.5);
-        plot.Axes.Bottom.Label.Text = "predicted";
+        plot.Axes.Bottom.Label.Text = "predicted (cell colour: log scale of the count, so that rare confusions show)";
         plot.Axes.Left.Label.Text = "true class";
         plot.Title($"Confusion matrix on the test set ({confusion.Accuracy():P2} correct)");
         plot.SavePng(path, 950, 950);
     }
+
+    /// <summary>The spacing of the epoch axis' ticks: 1, or the smallest whole step that keeps them to about 12.</summary>
+    /// <param name="epochs">The number of epochs drawn.</param>
+    /// <returns>Epochs between ticks, at least 1.</returns>
+    public static int EpochTickInterval(int epochs) => Math.Max(1, (epochs + 11) / 12);
 
     private static long MaxCell(ConfusionMatrix confusion)
     {
