@@ -38,8 +38,8 @@ internal static class ScaleBenchmark
 
             Console.WriteLine($"scale: batch {batch}, median of {repeats} runs (3 for randperm), num_workers 1 (the default) unless noted");
             Console.WriteLine();
-            Console.WriteLine("| N | sampler | kept managed memory | state JSON | first batch | first batch, num_workers 0 | resume at 0 / 1% / 50% / end | peak anon growth |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| N | sampler | kept managed memory | state JSON | first batch | first batch, num_workers 0 | resume at 0 / 1% / 50% / end | rows computed per second | peak anon growth |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
             foreach (long n in sizes)
             {
                 string path = Path.Combine(dir.FullName, $"rows-{n}.npy");
@@ -52,7 +52,7 @@ internal static class ScaleBenchmark
                 {
                     if (kind == "RandomSampler" && n > randpermMax)
                     {
-                        Console.WriteLine($"| {n:N0} | {kind} | {8.0 * n / (1 << 30):F0} GiB permutation: not run | | | | | |");
+                        Console.WriteLine($"| {n:N0} | {kind} | {8.0 * n / (1 << 30):F0} GiB permutation: not run | | | | | | |");
                         continue;
                     }
                     Measure(dataset, n, kind, batch, kind == "RandomSampler" ? 3 : repeats);
@@ -104,7 +104,7 @@ internal static class ScaleBenchmark
         long[] positions = [0, n / 100 / batch * batch, n / 2 / batch * batch, (n - 1) / batch * batch];
         string resumes = string.Join(" / ", positions.Select(p =>
             Ms(Median(repeats, () => FirstBatch(dataset, Make(kind, n), batch, workers: 1, resume: state with { Epoch = 0, Position = p })))));
-        Console.WriteLine($"| {n:N0} | {kind} | {Bytes(keptBytes)} | {stateBytes} B | {Ms(first)} | {Ms(firstInline)} | {resumes} | {Math.Max(0, stats.PeakAnonKiB - anonBefore) / 1024} MiB |");
+        Console.WriteLine($"| {n:N0} | {kind} | {Bytes(keptBytes)} | {stateBytes} B | {Ms(first)} | {Ms(firstInline)} | {resumes} | {RowsPerSecond(Make(kind, n)) / 1e6:F1} M | {Math.Max(0, stats.PeakAnonKiB - anonBefore) / 1024} MiB |");
     }
 
     // Seconds from a new loader to its first batch; a state is loaded first when given.
@@ -118,6 +118,22 @@ internal static class ScaleBenchmark
         if (!e.MoveNext())
             throw new InvalidOperationException("No first batch.");
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    // How fast CopyOrder computes a replica's rows: 2^20 consecutive positions in the middle of epoch 1, best of 3.
+    private static double RowsPerSecond(Sampler sampler)
+    {
+        long n = sampler.DatasetLength!.Value;
+        var rows = new long[(int)Math.Min(n, 1 << 20)];
+        sampler.CopyOrder(1, n / 2, 1, rows);
+        double best = double.MaxValue;
+        for (int run = 0; run < 3; run++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            sampler.CopyOrder(1, n / 2, 1, rows);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return rows.Length / best;
     }
 
     private static double Median(int repeats, Func<double> run)
