@@ -25,7 +25,8 @@ public static class Npy
     }
 
     /// <summary>Saves <paramref name="tensor"/> as a .npy file, byte-exact with <c>np.save</c> (version 1.0 header, 64-byte alignment).</summary>
-    /// <param name="path">The file; replaced atomically (written beside it, then renamed).</param>
+    /// <param name="path">The file; replaced atomically (written beside it, then renamed). As <c>np.save</c>, a symbolic link is
+    /// written through to its target, a device or FIFO is written in place, and a replaced file keeps its mode and owner.</param>
     /// <param name="tensor">The tensor; not disposed. Tensors off the CPU are copied to it first.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="tensor"/> is null.</exception>
@@ -35,22 +36,9 @@ public static class Npy
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensor);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Write(stream, tensor);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        using var file = FileReplacement.Begin(path, FileAccess.Write, FileShare.None, 1 << 20);
+        Write(file.Stream, tensor);
+        file.Commit();
     }
 
     /// <summary>Writes <paramref name="tensor"/> as .npy bytes to <paramref name="stream"/>.</summary>
@@ -66,10 +54,7 @@ public static class Npy
         using DisposeScope scope = torch.NewDisposeScope();
         Tensor source = tensor.cpu().contiguous();
         header.WriteTo(stream);
-        byte* p = TensorMemory.DataPointer(source, nameof(tensor));
-        const int Chunk = 1 << 30;
-        for (long done = 0; done < header.DataLength; done += Chunk)
-            stream.Write(new ReadOnlySpan<byte>(p + done, (int)Math.Min(Chunk, header.DataLength - done)));
+        TensorMemory.WriteTo(stream, TensorMemory.DataPointer(source, nameof(tensor)), header.DataLength);
     }
 
     /// <summary>Loads every array of an .npz archive, as <c>dict(np.load(path))</c>.</summary>
@@ -86,7 +71,7 @@ public static class Npy
         try
         {
             foreach (NpzEntry entry in archive.Entries)
-                result[entry.ArrayName] = LoadEntry(path, entry);
+                result[entry.ArrayName] = LoadEntry(entry);
             return result;
         }
         catch
@@ -108,65 +93,40 @@ public static class Npy
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(arrays);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        using var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        using (var zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true))
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            foreach ((string name, Tensor tensor) in arrays)
             {
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    foreach ((string name, Tensor tensor) in arrays)
-                    {
-                        if (string.IsNullOrEmpty(name))
-                            throw new ArgumentException("Array names cannot be empty.", nameof(arrays));
-                        ZipArchiveEntry entry = zip.CreateEntry(name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
-                        using Stream entryStream = entry.Open();
-                        Write(entryStream, tensor);
-                    }
-                }
-                stream.Flush(flushToDisk: true);
+                if (string.IsNullOrEmpty(name))
+                    throw new ArgumentException("Array names cannot be empty.", nameof(arrays));
+                ZipArchiveEntry entry = zip.CreateEntry(name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+                using Stream entryStream = entry.Open();
+                Write(entryStream, tensor);
             }
-            File.Move(temp, full, overwrite: true);
         }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        file.Commit();
     }
 
-    private static Tensor LoadEntry(string path, NpzEntry entry)
+    // Stored entries are copied from the mapping; deflated ones stream through the archive's one entry reader, which
+    // checks their size and CRC-32.
+    private static Tensor LoadEntry(NpzEntry entry)
     {
         if (entry.IsStored)
         {
-            using NpyArray array = NpyArray.OpenNpzEntry(path, entry.ArrayName);
+            using NpyArray array = NpyArray.OpenNpzEntry(entry, NpyMode.ReadOnly);
             return array.ToTensor();
         }
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var inflate = new DeflateStream(new SubReadStream(file, entry.DataOffset, entry.CompressedSize), CompressionMode.Decompress);
-        var checkedStream = new Crc32ReadStream(inflate);
-        Tensor? tensor = null;
+        using var stream = NpzEntryStream.Open(entry);
+        Tensor tensor = NpyStreamLoader.Load(stream, $"{entry.ArchivePath}[{entry.ArrayName}]", entry.Size);
         try
         {
-            tensor = NpyStreamLoader.Load(checkedStream, $"{path}[{entry.ArrayName}]", entry.Size);
-            // As zip readers do: the whole entry must inflate to its recorded size and CRC-32.
-            long size = checkedStream.Drain(entry.Size);
-            if (size != entry.Size)
-                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, size > entry.Size ? $"it inflates to more than the {entry.Size} bytes its directory records" : $"it inflates to only {size} of the {entry.Size} bytes its directory records"));
-            if (checkedStream.Crc != entry.Crc32)
-                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, $"its CRC-32 is {checkedStream.Crc:x8}, not the {entry.Crc32:x8} its directory records (the data is corrupt)"));
+            stream.ReadToEndAndVerify();
             return tensor;
-        }
-        catch (InvalidDataException ex) when (!ex.Message.Contains(path, StringComparison.Ordinal))
-        {
-            // The inflater's own errors do not say which file they are about.
-            tensor?.Dispose();
-            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, "its compressed data is corrupt: " + ex.Message), ex);
         }
         catch
         {
-            tensor?.Dispose();
+            tensor.Dispose();
             throw;
         }
     }

@@ -155,6 +155,9 @@ public sealed class NpzArchive
         ApplyZip64Extra(extra, ref size, ref compressed, ref local, path, name);
         if (method == 0 && compressed != size)
             throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"it is stored, but its compressed size {compressed} differs from its size {size}"));
+        // A size no deflate stream of this length can reach is a lie: refused here, before anyone allocates for it.
+        if (method == 8 && size > MaxInflatedSize(compressed))
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, Messages.Format(Messages.NpzImplausibleSize, size, compressed, MaxDeflateRatio)));
 
         long fileLength = stream.Length;
         if (local > fileLength - LocalHeaderLength)
@@ -213,6 +216,11 @@ public sealed class NpzArchive
         p += 8;
         return value;
     }
+
+    // Deflate's densest code spends 2 bits on a 258-byte match, so n compressed bytes inflate to at most 1032 n bytes
+    // (RFC 1951); the constant covers the first literal and block headers of tiny streams.
+    private static long MaxInflatedSize(long compressed) =>
+        compressed > (long.MaxValue - MaxDeflateSlack) / MaxDeflateRatio ? long.MaxValue : compressed * MaxDeflateRatio + MaxDeflateSlack;
 
     private static long Clamp(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
 

@@ -37,6 +37,9 @@ internal static class NpzLayout
     public const int LocalNameLengthOffset = 26;
     public const int LocalExtraLengthOffset = 28;
 
+    public const long MaxDeflateRatio = 1032;
+    public const long MaxDeflateSlack = 1024;
+
     public const ushort Zip64ExtraId = 0x0001;
     public const ushort EncryptedFlag = 0x0001;
     public const uint Saturated32 = uint.MaxValue;

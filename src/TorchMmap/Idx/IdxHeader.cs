@@ -22,17 +22,11 @@ public sealed class IdxHeader
             IdxElementType.Int32 or IdxElementType.Float32 => 4,
             _ => 8,
         };
-        // As NumPy ("array is too big"): the item size times every non-zero dimension must fit in 64 bits, even when a
-        // zero dimension makes the array empty, so no row size or stride computed from the shape can overflow, and the
-        // .npy file written for it can be read back.
-        long nonZeroBytes = ItemSize, elements = 1;
-        foreach (long d in shape)
-        {
-            nonZeroBytes = checked(nonZeroBytes * Math.Max(d, 1));
-            elements *= d;
-        }
+        // The .npy rule, so the file written for this shape can be read back.
+        if (!NpyShape.TryGetSize(shape, ItemSize, out long elements, out long bytes))
+            throw new OverflowException();
         ElementCount = elements;
-        DataLength = elements * ItemSize;
+        DataLength = bytes;
     }
 
     /// <summary>The element type.</summary>

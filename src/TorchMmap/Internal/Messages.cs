@@ -29,6 +29,14 @@ internal static class Messages
     public const string NpzNoEntry = "'{0}' has no array named '{1}'.";
     public const string NpzCompressed = "'{0}': the entry '{1}' is compressed (method {2}) and cannot be memory-mapped; load it with Npy.LoadNpz, or write the archive with np.savez (not savez_compressed).";
     public const string NpzReadWrite = "'{0}': the entry '{1}' cannot be mapped read-write: writes would leave its zip CRC-32 stale and the archive unreadable to NumPy. Map it ReadOnly or CopyOnWrite, or extract it to a .npy file first.";
+    public const string NotRegularFile = "'{0}' is {1}; this writer can only replace a regular file.";
+    public const string TooManyLinks = "'{0}': more than {1} symbolic links to follow (a loop?).";
+    public const string ReserveFailed = "'{0}': cannot reserve {1} bytes on the disk: {2}";
+    public const string StatFailed = "'{0}': cannot read the file's status: {1}";
+    public const string WriterFailed = "The writer for '{0}' failed earlier ({1}); it accepts nothing more. Dispose it and start again.";
+    public const string IndexOutOfRange = "Index {0} at position {1} is out of range for {2}, which has {3} {4}.";
+    public const string CompressedDataCorrupt = "{0}: the compressed data is corrupt at decompressed byte {1}: {2}";
+    public const string NpzImplausibleSize = "it declares {0} bytes, more than its {1} deflated bytes can hold (deflate expands at most {2}:1)";
     public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
 
     public static string Format(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);

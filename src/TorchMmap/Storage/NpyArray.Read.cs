@@ -115,13 +115,10 @@ public sealed unsafe partial class NpyArray
 
         // Fortran order is C order of the reversed shape: read it that way, then reverse the axes.
         using DisposeScope scope = torch.NewDisposeScope();
-        long[] reversed = shape.ToArray();
-        Array.Reverse(reversed);
-        Tensor raw = TensorMemory.Empty(reversed, DType.ScalarType);
+        Tensor raw = TensorMemory.Empty(FortranLayout.ReversedShape(shape), DType.ScalarType);
         using (MappedFile.Lease lease = _file.AcquireForAccess())
             ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount, DType);
-        long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
-        return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
+        return FortranLayout.ToCOrder(raw).MoveToOuterDisposeScope();
     }
 
     /// <summary>The number of bytes one row takes once loaded.</summary>
@@ -144,15 +141,8 @@ public sealed unsafe partial class NpyArray
             throw new ArgumentException($"The destination has shape {Format.NpyHeader.FormatShape(destination.shape)}; {rows} rows of '{Path}' need {Format.NpyHeader.FormatShape(expected)}.", paramName);
     }
 
-    internal void CheckIndices(ReadOnlySpan<long> indices)
-    {
-        ulong length = (ulong)Length;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if ((ulong)indices[i] >= length)
-                ThrowIndexOutOfRange(indices[i], i, nameof(indices));
-        }
-    }
+    internal void CheckIndices(ReadOnlySpan<long> indices) =>
+        ThrowHelper.ThrowIfAnyOutOfRange(indices, Length, $"'{Path}'", "rows", nameof(indices));
 
     /// <summary>Copies already-checked rows to <paramref name="dst"/>, a buffer of indices.Length × <see cref="LoadedRowBytes"/> bytes.</summary>
     internal void GatherCore(ReadOnlySpan<long> indices, byte* dst, int threads)
@@ -214,7 +204,4 @@ public sealed unsafe partial class NpyArray
             k = end;
         }
     }
-
-    private void ThrowIndexOutOfRange(long index, int position, string paramName) =>
-        throw new ArgumentOutOfRangeException(paramName, index, $"Index {index} at position {position} is out of range for '{Path}', which has {Length} rows.");
 }

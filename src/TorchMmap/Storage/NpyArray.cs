@@ -41,8 +41,10 @@ public sealed partial class NpyArray : IDisposable
         Header = header;
         Path = path;
         _rowShape = header.Rank == 0 ? [] : header.ShapeArray[1..];
-        RowElements = NpyHeader.ComputeElementCount(_rowShape) ?? 0;
-        RowBytes = RowElements * header.DType.ItemSize;
+        // A row is part of a validated shape, so its size cannot overflow.
+        NpyShape.TryGetSize(_rowShape, header.DType.ItemSize, out long rowElements, out long rowBytes);
+        RowElements = rowElements;
+        RowBytes = rowBytes;
     }
 
     /// <summary>The file (for an .npz entry, the archive path and the entry name).</summary>
@@ -141,6 +143,12 @@ public sealed partial class NpyArray : IDisposable
     /// Creates a new .npy file of zeros and maps it for reading and writing, as <c>np.lib.format.open_memmap(path, 'w+', ...)</c>.
     /// An existing file at <paramref name="path"/> is replaced.
     /// </summary>
+    /// <remarks>
+    /// The file is built beside the path, its whole size reserved on the disk (so a full disk is an
+    /// <see cref="IOException"/> here, never a fault on a later write through the mapping), then renamed into place: an
+    /// existing file is never truncated under a mapping another reader holds, which keeps reading the old data. As
+    /// <c>np.save</c>, a symbolic link is replaced at its target and a replaced file keeps its mode and owner.
+    /// </remarks>
     /// <param name="path">The file to create.</param>
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The shape.</param>
@@ -149,23 +157,18 @@ public sealed partial class NpyArray : IDisposable
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or the size overflows.</exception>
-    /// <exception cref="IOException">The file cannot be created.</exception>
+    /// <exception cref="IOException">The file cannot be created, the disk has no room for it, or <paramref name="path"/> is not a regular file.</exception>
     public static NpyArray Create(string path, NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         NpyHeader header = NpyHeader.Create(dtype, shape, fortranOrder);
-        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        try
-        {
-            stream.Write(header.ToArray());
-            stream.SetLength(header.DataOffset + header.DataLength);
-            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite, header.DataOffset + header.DataLength), 0, header, path);
-        }
-        catch
-        {
-            stream.Dispose();
-            throw;
-        }
+        long length = header.DataOffset + header.DataLength;
+        using var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, 4096, regularOnly: true);
+        file.Reserve(length);
+        file.Stream.Position = 0;
+        file.Stream.Write(header.ToArray());
+        file.Commit();
+        return new NpyArray(MappedFile.Map(path, file.DetachStream(), NpyMode.ReadWrite, length), 0, header, path);
     }
 
     /// <summary>Maps a stored (uncompressed) entry of an .npz archive in place, without extracting it.</summary>
@@ -190,18 +193,41 @@ public sealed partial class NpyArray : IDisposable
         FileStream stream = OpenStream(path, mode);
         try
         {
-            NpzEntry entry = NpzArchive.ReadDirectory(stream, path).Find(name);
-            entry.ThrowIfNotMappable();
-            stream.Position = entry.DataOffset;
-            string display = $"{path}[{entry.ArrayName}]";
-            NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
-            return new NpyArray(MappedFile.Map(path, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset, header, display);
+            return OpenNpzEntry(stream, NpzArchive.ReadDirectory(stream, path).Find(name), mode);
         }
         catch
         {
             stream.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Maps an entry of an archive whose directory was read already (so opening many entries reads it once).</summary>
+    internal static NpyArray OpenNpzEntry(NpzEntry entry, NpyMode mode)
+    {
+        FileStream stream = OpenStream(entry.ArchivePath, mode);
+        try
+        {
+            // The archive may have changed since its directory was read: the entry must still lie within it.
+            if (entry.DataOffset + entry.Size > stream.Length)
+                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, entry.ArchivePath, entry.EntryName, $"its {entry.Size} bytes at offset {entry.DataOffset} run past the end of the file ({stream.Length} bytes)"));
+            return OpenNpzEntry(stream, entry, mode);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    // Takes ownership of the stream on success.
+    private static NpyArray OpenNpzEntry(FileStream stream, NpzEntry entry, NpyMode mode)
+    {
+        entry.ThrowIfNotMappable();
+        stream.Position = entry.DataOffset;
+        string display = $"{entry.ArchivePath}[{entry.ArrayName}]";
+        NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
+        return new NpyArray(MappedFile.Map(entry.ArchivePath, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset, header, display);
     }
 
     /// <summary>
