@@ -174,6 +174,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     /// <returns>The sample; the caller owns its tensors.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

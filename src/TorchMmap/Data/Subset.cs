@@ -84,6 +84,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);

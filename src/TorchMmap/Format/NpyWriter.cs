@@ -108,12 +108,12 @@ public sealed class NpyWriter : IDisposable
         ArgumentNullException.ThrowIfNull(rows);
         FileStream stream = ThrowIfNotWritable();
         if (DType.NeedsConversion || rows.dtype != DType.ScalarType)
-            throw new ArgumentException($"The rows are {rows.dtype}; '{Path}' is written as {DType}, which takes {(DType.NeedsConversion ? "spans, not tensors" : DType.ScalarType.ToString())}.", nameof(rows));
+            throw new ArgumentException(Messages.Format(Messages.WriterRowsType, rows.dtype, Path, DType, DType.NeedsConversion ? "spans, not tensors" : DType.ScalarType.ToString()), nameof(rows));
         long[] shape = rows.shape;
         if (shape.Length != _rowShape.Length + 1 || !shape.AsSpan(1).SequenceEqual(_rowShape))
-            throw new ArgumentException($"The rows have shape {NpyHeader.FormatShape(shape)}; rows of '{Path}' have shape {NpyHeader.FormatShape(_rowShape)}.", nameof(rows));
+            throw new ArgumentException(Messages.Format(Messages.WriterRowsShape, NpyHeader.FormatShape(shape), Path, NpyHeader.FormatShape(_rowShape)), nameof(rows));
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException("The rows must be on the CPU.", nameof(rows));
+        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException(Messages.Format(Messages.WriterRowsDevice, rows.device), nameof(rows));
         byte* p = TensorMemory.DataPointer(source, nameof(rows));
         try
         {
@@ -139,10 +139,10 @@ public sealed class NpyWriter : IDisposable
         FileStream stream = ThrowIfNotWritable();
         int size = Unsafe.SizeOf<T>();
         if (size != DType.ItemSize && typeof(T) != typeof(byte))
-            throw new ArgumentException($"{typeof(T).Name} is {size} bytes; elements of {DType} are {DType.ItemSize}.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.WriterElementSize, typeof(T).Name, size, DType, DType.ItemSize), nameof(values));
         long bytes = (long)values.Length * size;
         if (RowBytes == 0 ? bytes != 0 : bytes % RowBytes != 0)
-            throw new ArgumentException($"{values.Length} values are not a whole number of rows of {RowElements} elements.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.WriterPartialRow, values.Length, RowElements), nameof(values));
         try
         {
             stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
@@ -164,7 +164,7 @@ public sealed class NpyWriter : IDisposable
         ThrowIfNotWritable();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (RowElements != 0)
-            throw new InvalidOperationException("Rows of this writer have elements; append their data instead.");
+            throw new InvalidOperationException(Messages.Format(Messages.WriterRowsHaveElements, Path));
         RowCount += count;
     }
 
@@ -204,10 +204,10 @@ public sealed class NpyWriter : IDisposable
     private FileStream ThrowIfNotWritable()
     {
         if (_completed)
-            throw new InvalidOperationException($"The writer for '{Path}' is already completed.");
+            throw new InvalidOperationException(Messages.Format(Messages.WriterCompleted, Path));
         if (_failure is not null)
             throw new InvalidOperationException(Messages.Format(Messages.WriterFailed, Path, _failure));
-        return (_file ?? throw new ObjectDisposedException(nameof(NpyWriter), $"The writer for '{Path}' has been disposed.")).Stream;
+        return (_file ?? throw new ObjectDisposedException(nameof(NpyWriter), Messages.Format(Messages.WriterDisposed, Path))).Stream;
     }
 
     // A write that fails leaves the file with an unknown part of the rows: the writer refuses everything after and

@@ -31,8 +31,8 @@ public sealed class IdxReader : IDisposable
         RowBytes = ComputeRowBytes(header);
         if (fileLength is long length && length != header.Length + header.DataLength)
             throw new InvalidDataException(length < header.Length + header.DataLength
-                ? $"'{path}' is {length} bytes long, but its IDX header (shape {FormatShape(header.Shape)} of {header.ElementType}) needs {header.Length + header.DataLength}."
-                : $"'{path}' has {length - header.Length - header.DataLength} bytes after the data its IDX header describes (shape {FormatShape(header.Shape)} of {header.ElementType}), from offset {header.Length + header.DataLength}.");
+                ? Messages.Format(Messages.IdxFileTooShort, path, length, FormatShape(header.Shape), header.ElementType, header.Length + header.DataLength)
+                : Messages.Format(Messages.IdxTrailing, path, length - header.Length - header.DataLength, FormatShape(header.Shape), header.ElementType, header.Length + header.DataLength));
     }
 
     /// <summary>The file read.</summary>
@@ -105,7 +105,7 @@ public sealed class IdxReader : IDisposable
         Span<byte> target = destination[..checked((int)(rows * RowBytes))];
         int got = _stream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);
         if (got < target.Length)
-            throw new InvalidDataException($"'{Path}' ends at data byte {_dataRead + got} (file offset {Header.Length + _dataRead + got} of the {(IsCompressed ? "decompressed " : "")}data), inside row {(_dataRead + got) / RowBytes} of {RowCount}; the header says {Header.DataLength} data bytes.");
+            ThrowHelper.InvalidData(Messages.IdxDataTruncated, Path, _dataRead + got, Header.Length + _dataRead + got, IsCompressed ? "decompressed " : "", (_dataRead + got) / RowBytes, RowCount, Header.DataLength);
         _dataRead += got;
         ToNativeOrder(target, Header.ItemSize);
         if (RowsRead == RowCount)
@@ -136,7 +136,7 @@ public sealed class IdxReader : IDisposable
             return;
         Span<byte> probe = stackalloc byte[1];
         if (_stream.Read(probe) != 0)
-            throw new InvalidDataException($"'{Path}' has bytes after the {Header.DataLength} data bytes its IDX header describes (shape {FormatShape(Header.Shape)} of {Header.ElementType}).");
+            ThrowHelper.InvalidData(Messages.IdxTrailingCompressed, Path, Header.DataLength, FormatShape(Header.Shape), Header.ElementType);
     }
 
     private static void ToNativeOrder(Span<byte> data, int itemSize)

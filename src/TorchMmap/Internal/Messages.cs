@@ -37,6 +37,27 @@ internal static class Messages
     public const string IndexOutOfRange = "Index {0} at position {1} is out of range for {2}, which has {3} {4}.";
     public const string CompressedDataCorrupt = "{0}: the compressed data is corrupt at decompressed byte {1}: {2}";
     public const string NpzImplausibleSize = "it declares {0} bytes, more than its {1} deflated bytes can hold (deflate expands at most {2}:1)";
+    public const string IdxBadMagic = "'{0}' is not an IDX file: the first two bytes are {1:X2}-{2:X2} at offset 0, expected 00-00.";
+    public const string IdxBadType = "'{0}': the element type code 0x{1:X2} at offset 2 is not an IDX type (0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E).";
+    public const string IdxNoDimensions = "'{0}': the IDX header at offset 3 declares no dimensions.";
+    public const string IdxNegativeDimension = "'{0}': dimension {1} at offset {2} is {3}; dimensions cannot be negative.";
+    public const string IdxShapeOverflow = "'{0}': the IDX shape ({1}) overflows a 64-bit byte count (its non-zero dimensions times the item size; NumPy refuses such shapes even when empty).";
+    public const string IdxHeaderTruncated = "'{0}' ends at offset {1}, inside the IDX header ({2} more bytes expected).";
+    public const string IdxDataTruncated = "'{0}' ends at data byte {1} (file offset {2} of the {3}data), inside row {4} of {5}; the header says {6} data bytes.";
+    public const string IdxTrailingCompressed = "'{0}' has bytes after the {1} data bytes its IDX header describes (shape {2} of {3}).";
+    public const string IdxFileTooShort = "'{0}' is {1} bytes long, but its IDX header (shape {2} of {3}) needs {4}.";
+    public const string IdxTrailing = "'{0}' has {1} bytes after the data its IDX header describes (shape {2} of {3}), from offset {4}.";
+    public const string IdxRowTooLarge = "'{0}' has rows of {1} bytes (shape {2}), more than the converter can buffer ({3} bytes).";
+    public const string StreamDataTruncated = "'{0}' ends after {1} of the {2} data bytes its header promises.";
+    public const string WriterRowsType = "The rows are {0}; '{1}' is written as {2}, which takes {3}.";
+    public const string WriterRowsShape = "The rows have shape {0}; rows of '{1}' have shape {2}.";
+    public const string WriterRowsDevice = "The rows must be on the CPU; they are on {0}.";
+    public const string WriterElementSize = "{0} is {1} bytes; elements of {2} are {3}.";
+    public const string WriterPartialRow = "{0} values are not a whole number of rows of {1} elements.";
+    public const string WriterRowsHaveElements = "Rows of the writer for '{0}' have elements; append their data instead.";
+    public const string WriterCompleted = "The writer for '{0}' is already completed.";
+    public const string WriterDisposed = "The writer for '{0}' has been disposed.";
+    public const string ZeroDimensionalNoRows = "'{0}' holds a 0-d array, which has no rows.";
     public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
 
     public static string Format(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);

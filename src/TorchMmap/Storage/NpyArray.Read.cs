@@ -22,6 +22,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Length"/>].</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public Tensor ReadRows(long start, long count)
     {
         long length = Length;
@@ -57,6 +58,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public Tensor Gather(ReadOnlySpan<long> indices, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
@@ -82,6 +84,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong shape, type, device or layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public void GatherInto(ReadOnlySpan<long> indices, Tensor destination, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -94,6 +97,7 @@ public sealed unsafe partial class NpyArray
     /// <summary>Copies the whole array into a new tensor of the same shape, as <c>np.load</c> (Fortran-order files come back in C order).</summary>
     /// <returns>A new CPU tensor; the caller owns it.</returns>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public Tensor ToTensor()
     {
         ReadOnlySpan<long> shape = ShapeSpan;

@@ -67,7 +67,7 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>The number of rows: the first dimension.</summary>
     /// <exception cref="InvalidOperationException">The array is 0-d and has no rows (as NumPy's <c>len()</c> of a 0-d array).</exception>
-    public long Length => Rank == 0 ? throw new InvalidOperationException($"'{Path}' holds a 0-d array, which has no rows.") : Header.ShapeArray[0];
+    public long Length => Rank == 0 ? throw new InvalidOperationException(Messages.Format(Messages.ZeroDimensionalNoRows, Path)) : Header.ShapeArray[0];
 
     /// <summary>The shape of one row: the shape without its first dimension.</summary>
     public IReadOnlyList<long> RowShape => _rowShape;

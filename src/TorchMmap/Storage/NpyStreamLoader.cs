@@ -38,7 +38,7 @@ internal static unsafe class NpyStreamLoader
                 int bytes = n * dtype.ItemSize;
                 int got = stream.ReadAtLeast(buffer.AsSpan(0, bytes), bytes, throwOnEndOfStream: false);
                 if (got < bytes)
-                    throw new InvalidDataException($"'{name}' ends after {done * dtype.ItemSize + got} of the {header.DataLength} data bytes its header promises.");
+                    ThrowHelper.InvalidData(Messages.StreamDataTruncated, name, done * dtype.ItemSize + got, header.DataLength);
                 fixed (byte* src = buffer)
                     ElementCopier.Load(src, dst + done * dtype.LoadedItemSize, n, dtype);
                 done += n;
