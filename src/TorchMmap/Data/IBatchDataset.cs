@@ -12,6 +12,10 @@ public interface IBatchDataset
     /// <summary>The names of the arrays each sample holds, in order.</summary>
     IReadOnlyList<string> Names { get; }
 
+    /// <summary>What identifies the dataset's content cheaply; a loader's <c>state_dict</c> records it to refuse resuming on other data.</summary>
+    /// <remarks>The default knows only <see cref="Count"/>; datasets over files describe their arrays and a sample of their bytes.</remarks>
+    DatasetFingerprint Fingerprint => DatasetFingerprint.OfCount(Count);
+
     /// <summary>Copies the samples at <paramref name="indices"/> into one new tensor per name.</summary>
     /// <param name="indices">Sample indices in [0, <see cref="Count"/>).</param>
     /// <returns>The batch; the caller owns its tensors.</returns>

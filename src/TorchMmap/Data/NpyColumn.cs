@@ -45,6 +45,15 @@ internal sealed unsafe class NpyColumn : IDisposable
 
     public long LoadedRowBytes => _shards[0].LoadedRowBytes;
 
+    /// <summary>The column's dtype, whole shape, file sizes and a sample of its bytes.</summary>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public ArrayFingerprint Fingerprint()
+    {
+        long[] shape = [Length, .. RowShape];
+        long fileBytes = _shards.Sum(s => new FileInfo(s.Path).Length);
+        return new ArrayFingerprint(Name, _shards[0].Header.Descr, shape, fileBytes, DatasetFingerprint.SampleContent(_shards.Select(s => s.Path)));
+    }
+
     /// <summary>Copies rows at global <paramref name="indices"/> into <paramref name="dst"/>, shard by shard.</summary>
     public void Gather(ReadOnlySpan<long> indices, byte* dst, int threads)
     {

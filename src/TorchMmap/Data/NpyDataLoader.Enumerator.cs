@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -9,11 +10,12 @@ namespace TorchMmap.Data;
 
 public sealed partial class NpyDataLoader
 {
-    /// <summary>One epoch: batch k holds order[k*B .. (k+1)*B).</summary>
+    /// <summary>One epoch (or its rest, from a resume position): batch k holds the replica's rows k*B .. (k+1)*B from there.</summary>
     private sealed class Enumerator : IEnumerator<Dictionary<string, Tensor>>
     {
         private readonly NpyDataLoader _loader;
-        private readonly long[] _order;
+        private readonly EpochIndices _indices;
+        private readonly long _before;   // batches of the epoch before the resume position
         private readonly long _batches;
         private readonly BlockingCollection<Item>[] _queues;
         private readonly Task[] _workers;
@@ -24,17 +26,18 @@ public sealed partial class NpyDataLoader
         private long _next;
         private int _disposed;   // 0 or 1; Dispose may come from another thread (the loader's Dispose)
 
-        public Enumerator(NpyDataLoader loader, long epoch, long[] order, long startBatch, BatchSlotPool? slots)
+        public Enumerator(NpyDataLoader loader, long epoch, EpochIndices indices, long batchesBefore, BatchSlotPool? slots)
         {
             _loader = loader;
             _slots = slots;
-            _order = order;
+            _indices = indices;
+            _before = batchesBefore;
             Epoch = epoch;
-            _batches = loader.Count;
-            _next = startBatch;
-            _start = startBatch;
-            Consumed = startBatch;
-            int workers = (int)Math.Min(loader.NumWorkers, Math.Max(0, _batches - startBatch));
+            _batches = indices.Batches;
+            _next = 0;
+            _start = 0;
+            Consumed = batchesBefore;
+            int workers = (int)Math.Min(loader.NumWorkers, _batches);
             _queues = new BlockingCollection<Item>[workers];
             _workers = new Task[workers];
             for (int w = 0; w < workers; w++)
@@ -47,10 +50,16 @@ public sealed partial class NpyDataLoader
 
         public long Epoch { get; }
 
-        /// <summary>Batches handed out so far in this epoch (including those skipped by a resume).</summary>
+        /// <summary>Batches handed out so far in this epoch (including those before a resume position).</summary>
         public long Consumed { get; private set; }
 
+        /// <summary>The global position reached: the positions before it have been read by every replica.</summary>
+        public long Position => _indices.PositionAfter(_next);
+
         public bool Finished { get; private set; }
+
+        /// <summary>Every batch of the epoch has been handed out (MoveNext may not have been asked for the end yet).</summary>
+        public bool Exhausted => _next >= _batches;
 
         public Dictionary<string, Tensor> Current => _current?.Batch ?? throw new InvalidOperationException("MoveNext has not returned true.");
 
@@ -90,7 +99,7 @@ public sealed partial class NpyDataLoader
                 throw new ObjectDisposedException(GetType().FullName);
             }
             _next++;
-            Consumed = _next;
+            Consumed = _before + _next;
             return true;
         }
 
@@ -192,7 +201,21 @@ public sealed partial class NpyDataLoader
 
         private Item Build(long batch)
         {
-            ReadOnlySpan<long> indices = Slice(batch);
+            long[] rented = ArrayPool<long>.Shared.Rent(_loader.BatchSize);
+            try
+            {
+                int length = _indices.BatchLength(batch);
+                _indices.Copy(batch, rented.AsSpan(0, length));
+                return Build(batch, rented.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<long>.Shared.Return(rented);
+            }
+        }
+
+        private Item Build(long batch, ReadOnlySpan<long> indices)
+        {
             // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
             // the training loop may have open on this thread.
             using DisposeScope scope = torch.NewDisposeScope();
@@ -239,15 +262,19 @@ public sealed partial class NpyDataLoader
 
         private void Hint(long batch)
         {
-            if (batch < _batches)
-                _loader._dataset.WillNeed(Slice(batch));
-        }
-
-        private ReadOnlySpan<long> Slice(long batch)
-        {
-            long start = batch * _loader.BatchSize;
-            long count = Math.Min(_loader.BatchSize, _order.LongLength - start);
-            return _order.AsSpan((int)start, (int)count);
+            if (batch >= _batches)
+                return;
+            long[] rented = ArrayPool<long>.Shared.Rent(_loader.BatchSize);
+            try
+            {
+                int length = _indices.BatchLength(batch);
+                _indices.Copy(batch, rented.AsSpan(0, length));
+                _loader._dataset.WillNeed(rented.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<long>.Shared.Return(rented);
+            }
         }
 
         // Atomic, so a Dispose from another thread and MoveNext cannot both dispose the same batch.

@@ -36,11 +36,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
 {
     private readonly IBatchDataset _dataset;
     private readonly bool _disposeDataset;
-    private readonly long _seed;
     private Enumerator? _active;
     private BatchSlotPool? _slots;
     private long _epoch;
-    private long _resumeBatch;
+    private long _resumePosition;
     private long _waitTicks;
     private bool _disposed;
 
@@ -84,19 +83,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (sampler is not null && shuffle)
             throw new ArgumentException("sampler is mutually exclusive with shuffle; shuffle with a RandomSampler instead.", nameof(sampler));
         // A sampler built for another dataset would fail only at the first batch, inside a worker; say so now.
-        long? samplerLength = sampler switch
-        {
-            SequentialSampler s => s.Length,
-            RandomSampler r => r.Length,
-            DistributedSampler d => d.Length,
-            BlockShuffleSampler b => b.Length,
-            _ => null,
-        };
-        if (samplerLength is long length && length != dataset.Count)
+        if (sampler?.DatasetLength is long length && length != dataset.Count)
             throw new ArgumentException($"The sampler was made for {length} samples, but the dataset has {dataset.Count}.", nameof(sampler));
         _dataset = dataset;
         _disposeDataset = disposeDataset;
-        _seed = seed;
         BatchSize = batchSize;
         DropLast = drop_last;
         Device = device ?? CPU;
@@ -143,9 +133,17 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Total time the training loop has spent waiting in <c>MoveNext</c> for a batch.</summary>
     public TimeSpan WaitTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks));
 
-    /// <summary>Batches handed out in the current epoch so far.</summary>
+    /// <summary>Batches handed out in the current epoch so far (after a resume, the batches before the resume position count
+    /// as this loader's global batch size would have cut them).</summary>
     // Once an enumeration has run to its end the epoch has advanced, so the count restarts even before it is disposed.
-    public long BatchesConsumed => _active is { Finished: false } active ? active.Consumed : _resumeBatch;
+    public long BatchesConsumed => _active is { Finished: false } active ? active.Consumed : BatchesBefore(_resumePosition);
+
+    /// <summary>The global sample position reached in the current epoch: the positions of the epoch's global order that all
+    /// replicas together have consumed (see <see cref="NpyLoaderState"/>).</summary>
+    public long Position => _active is { Finished: false, Exhausted: false } active ? active.Position : _resumePosition;
+
+    // Samples all replicas consume per step.
+    private long GlobalBatchSize => (long)BatchSize * Sampler.NumReplicas;
 
     /// <summary>Sets the epoch the next enumeration reads (as <c>DistributedSampler.set_epoch</c>), starting it from its first batch.</summary>
     /// <param name="epoch">The epoch.</param>
@@ -154,34 +152,45 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         _epoch = epoch;
-        _resumeBatch = 0;
+        _resumePosition = 0;
     }
 
-    /// <summary>Captures the position in the run: epoch, batches consumed, seed and shape of the run.</summary>
-    /// <returns>The state; pass it to <see cref="load_state_dict"/> of a new loader to resume.</returns>
-    public NpyLoaderState state_dict() => new(_epoch, BatchesConsumed, OrderSeed, BatchSize, DropLast, _dataset.Count);
+    /// <summary>Captures the place in the run: the epoch and the global sample position in it, with what identifies the run
+    /// (global batch size, drop_last, the sampler's order and the dataset's fingerprint).</summary>
+    /// <returns>The state; pass it to <see cref="load_state_dict"/> of a new loader, with this or another number of replicas, to resume.</returns>
+    /// <exception cref="IOException">The dataset's fingerprint cannot be computed because a file cannot be read.</exception>
+    public NpyLoaderState state_dict() => new(_active is { Finished: false, Exhausted: true } done ? done.Epoch + 1 : _epoch, Position, (int)Math.Min(int.MaxValue, GlobalBatchSize), DropLast, Sampler.OrderDescription, _dataset.Fingerprint);
 
-    /// <summary>Restores a position captured by <see cref="state_dict"/>: the next enumeration continues that epoch with the
-    /// batch after the last one consumed.</summary>
+    /// <summary>Restores a place captured by <see cref="state_dict"/>: the next enumeration continues that epoch from its
+    /// global position, so that with the same global batch size no sample of the epoch is repeated or skipped and the
+    /// epoch's order is the uninterrupted run's, whatever the number of replicas then and now. Takes the same time at any position.</summary>
     /// <param name="state">The state.</param>
     /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
-    /// <exception cref="ArgumentException">The state belongs to a run with another seed, batch size, drop_last or dataset size.</exception>
+    /// <exception cref="ArgumentException">The state is of other data (the message lists what differs), another order, another global batch
+    /// size or drop_last, or its position is past the epoch.</exception>
     /// <exception cref="InvalidOperationException">The sampler's order is not reproducible, or an enumeration is in progress.</exception>
+    /// <exception cref="IOException">The dataset's fingerprint cannot be computed because a file cannot be read.</exception>
     public void load_state_dict(NpyLoaderState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        long seed = OrderSeed;
-        if (state.Seed != seed || state.BatchSize != BatchSize || state.DropLast != DropLast || state.DatasetCount != _dataset.Count)
-            throw new ArgumentException($"The state is of a run with seed {state.Seed}, batch size {state.BatchSize}, drop_last {state.DropLast} over {state.DatasetCount} samples; this loader has {seed}, {BatchSize}, {DropLast} and {_dataset.Count}.", nameof(state));
+        if (state.Problem() is string problem)
+            throw new ArgumentException($"The state is not valid: {problem}.", nameof(state));
+        if (state.Dataset.DifferenceFrom(_dataset.Fingerprint) is string difference)
+            throw new ArgumentException($"The state is of another dataset (the state's vs this loader's): {difference}.", nameof(state));
+        if (state.Order != Sampler.OrderDescription)
+            throw new ArgumentException($"The state is of another order: {state.Order}; this loader's is {Sampler.OrderDescription}.", nameof(state));
+        if (state.GlobalBatchSize != GlobalBatchSize || state.DropLast != DropLast)
+            throw new ArgumentException($"The state is of a run with global batch size {state.GlobalBatchSize} and drop_last {state.DropLast}; this loader has {GlobalBatchSize} ({BatchSize} x {Sampler.NumReplicas} replicas) and {DropLast}.", nameof(state));
         if (!Sampler.IsDeterministic)
             throw new InvalidOperationException("The sampler's order cannot be reproduced, so a run cannot resume mid-epoch.");
         if (_active is not null)
             throw new InvalidOperationException("Dispose the current enumeration before loading a state.");
-        ArgumentOutOfRangeException.ThrowIfNegative(state.Epoch, nameof(state));
-        if (state.BatchesConsumed < 0 || state.BatchesConsumed > Count)
-            throw new ArgumentException($"The state has consumed {state.BatchesConsumed} batches of an epoch of {Count}.", nameof(state));
+        // A checkpoint is taken before the epoch's last batch, so its position is short of the epoch's padded end.
+        long epochPositions = Math.Max(_dataset.Count, Sampler.Count * Sampler.NumReplicas);
+        if (state.Position >= epochPositions + state.GlobalBatchSize)
+            throw new ArgumentException($"The state's position {state.Position} is past the end of an epoch of {epochPositions} positions.", nameof(state));
         _epoch = state.Epoch;
-        _resumeBatch = state.BatchesConsumed;
+        _resumePosition = state.Position;
     }
 
     /// <summary>Starts one epoch.</summary>
@@ -196,14 +205,11 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         _active?.Dispose();
         _dataset.EnsureFilesIntact();
         Sampler.SetEpoch(_epoch);
-        long[] order = Sampler.GetIndices();
-        // Batches are cut from the order by Count; a user sequence that disagrees with its declared count would fail mid-epoch.
-        if (order.LongLength != Sampler.Count)
-            throw new InvalidOperationException($"The sampler yielded {order.LongLength} indices for epoch {_epoch}, but its Count is {Sampler.Count}.");
+        var indices = new EpochIndices(Sampler, _epoch, _resumePosition, BatchSize, DropLast);
         if (PageHints)
             _dataset.Advise(AccessPatternOf(Sampler));
-        var enumerator = new Enumerator(this, _epoch, order, _resumeBatch, PrepareSlots());
-        _resumeBatch = 0;
+        var enumerator = new Enumerator(this, _epoch, indices, BatchesBefore(_resumePosition), PrepareSlots());
+        _resumePosition = 0;
         _active = enumerator;
         return enumerator;
     }
@@ -224,14 +230,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
             d.Dispose();
     }
 
-    // The seed the order derives from: the sampler's own when the caller passed a shuffling sampler.
-    private long OrderSeed => Sampler switch
-    {
-        RandomSampler r => r.Seed,
-        DistributedSampler d => d.Seed,
-        BlockShuffleSampler b => b.Seed,
-        _ => _seed,
-    };
+    // The batches of this loader's size that the positions before a resume point make, rounded up.
+    private long BatchesBefore(long position) => (position + GlobalBatchSize - 1) / GlobalBatchSize;
 
     // Sequential and block-shuffled rows come in runs of consecutive rows, which the kernel's normal read-ahead serves
     // well; other shuffled orders would only waste read-ahead. MADV_SEQUENTIAL is not used: on a cold file larger than
@@ -263,7 +263,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (_active == enumerator)
         {
             _epoch = enumerator.Epoch + 1;
-            _resumeBatch = 0;
+            _resumePosition = 0;
         }
     }
 
@@ -271,10 +271,13 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     {
         if (_active != enumerator)
             return;
-        _active = null;
+        // Every batch handed out is a finished epoch, whether or not MoveNext was asked once more.
         // An epoch left unfinished resumes where it stopped, as state_dict() reported.
-        if (!enumerator.Finished)
-            _resumeBatch = enumerator.Consumed;
+        if (enumerator.Exhausted)
+            OnEpochFinished(enumerator);
+        else if (!enumerator.Finished)
+            _resumePosition = enumerator.Position;
+        _active = null;
     }
 
     private void AddWait(long ticks) => Interlocked.Add(ref _waitTicks, ticks);

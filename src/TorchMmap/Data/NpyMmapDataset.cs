@@ -25,6 +25,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     private readonly string[] _names;
     private readonly Dictionary<string, BatchConversion> _conversions = new(StringComparer.Ordinal);
     private int _copyThreads = 1;
+    private DatasetFingerprint? _fingerprint;
     private bool _disposed;
 
     private NpyMmapDataset(NpyColumn[] columns)
@@ -131,6 +132,18 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
 
     /// <summary>The names of the arrays, in the order given.</summary>
     public IReadOnlyList<string> Names => _names;
+
+    /// <summary>The arrays' dtypes, shapes, file sizes and a sample of their bytes (computed once, on first use).</summary>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    public DatasetFingerprint Fingerprint
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _fingerprint ??= new DatasetFingerprint(Count, _columns.Select(c => c.Fingerprint()).ToArray());
+        }
+    }
 
     /// <summary>How many threads may share the copy of one large batch (default 1).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>

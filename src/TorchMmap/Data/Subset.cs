@@ -11,6 +11,7 @@ namespace TorchMmap.Data;
 public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
 {
     private readonly long[] _indices;
+    private DatasetFingerprint? _fingerprint;
 
     /// <summary>Creates a view of <paramref name="dataset"/> holding the samples at <paramref name="indices"/>, in that order.</summary>
     /// <param name="dataset">The dataset viewed; not owned.</param>
@@ -37,6 +38,21 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
 
     /// <inheritdoc />
     public IReadOnlyList<string> Names => Dataset.Names;
+
+    /// <summary>The viewed dataset's fingerprint with this subset's count and a hash of its indices as the selection.</summary>
+    public DatasetFingerprint Fingerprint
+    {
+        get
+        {
+            if (_fingerprint is null)
+            {
+                DatasetFingerprint viewed = Dataset.Fingerprint;
+                string selection = $"subset of {_indices.Length} indices, hash {HashIndices(_indices)}";
+                _fingerprint = viewed with { Count = _indices.Length, Selection = viewed.Selection is null ? selection : $"{viewed.Selection}, then {selection}" };
+            }
+            return _fingerprint;
+        }
+    }
 
     /// <summary>Randomly splits <paramref name="dataset"/> into non-overlapping subsets of the given lengths, as PyTorch's
     /// <c>random_split(dataset, lengths, generator=torch.Generator().manual_seed(seed))</c>.</summary>
@@ -148,5 +164,14 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
                 ThrowHelper.IndexOutOfRange(index, i, _indices.Length, "the subset", "samples", nameof(indices));
             mapped[i] = _indices[index];
         }
+    }
+
+    // Every index, in order: a subset's selection is in memory already, and a split differs from another anywhere.
+    private static string HashIndices(long[] indices)
+    {
+        ulong hash = (ulong)indices.Length;
+        foreach (long index in indices)
+            hash = SplitMix64.Mix(hash ^ (ulong)index);
+        return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -238,6 +238,10 @@ public sealed class NpyDType : IEquatable<NpyDType>
         return ParseResult.Ok;
     }
 
+    // uint64 for token files only: the token layer widens it to int64 with a range check. Never handed to the tensor paths,
+    // which would reinterpret values above 2^63.
+    internal static NpyDType UInt64Tokens(NpyByteOrder order) => Create(NpyKind.UnsignedInteger, 8, order);
+
     private static NpyDType Create(NpyKind kind, int size, NpyByteOrder order)
     {
         (torch.ScalarType type, int loaded) = (kind, size) switch

@@ -24,14 +24,12 @@ public sealed class NpyWriter : IDisposable
 
     private readonly long[] _rowShape;
     private readonly NpyHeader _provisional;
-    private FileReplacement? _file;
+    private readonly PendingFile _file;
     private bool _completed;
     private string? _failure;
 
-    private NpyWriter(string path, FileReplacement file, NpyDType dtype, long[] rowShape, NpyHeader provisional)
+    private NpyWriter(PendingFile file, NpyDType dtype, long[] rowShape, NpyHeader provisional)
     {
-        Path = path;
-        TempPath = file.TempPath!;
         _file = file;
         DType = dtype;
         _rowShape = rowShape;
@@ -43,10 +41,10 @@ public sealed class NpyWriter : IDisposable
     }
 
     /// <summary>The final path of the file.</summary>
-    public string Path { get; }
+    public string Path => _file.Path;
 
     /// <summary>The temporary file being written until <see cref="Complete"/>.</summary>
-    public string TempPath { get; }
+    public string TempPath => _file.TempPath;
 
     /// <summary>The element type written.</summary>
     public NpyDType DType { get; }
@@ -82,19 +80,8 @@ public sealed class NpyWriter : IDisposable
         long[] shape = new long[rowShape.Length + 1];
         rowShape.CopyTo(shape.AsSpan(1));
         NpyHeader provisional = NpyHeader.Create(dtype, shape);
-        // Readers may look at the temporary file (it must read as invalid); no one else may write it.
-        var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.Read, BufferSize, regularOnly: true);
-        try
-        {
-            // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
-            file.Stream.Write(new byte[provisional.EncodedLength]);
-            return new NpyWriter(path, file, dtype, rowShape.ToArray(), provisional);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
+        // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
+        return new NpyWriter(PendingFile.Create(path, provisional.EncodedLength, BufferSize), dtype, rowShape.ToArray(), provisional);
     }
 
     /// <summary>Appends the rows of <paramref name="rows"/>, a CPU tensor of shape (k, *RowShape) and the writer's type.</summary>
@@ -174,17 +161,14 @@ public sealed class NpyWriter : IDisposable
     /// <exception cref="IOException">The file cannot be written or moved; the writer is then disposed and its temporary file deleted.</exception>
     public void Complete()
     {
-        FileStream stream = ThrowIfNotWritable();
+        ThrowIfNotWritable();
         long[] shape = new long[_rowShape.Length + 1];
         shape[0] = RowCount;
         _rowShape.CopyTo(shape, 1);
         NpyHeader header = _provisional.WithShape(shape);
         try
         {
-            stream.Flush();
-            stream.Position = 0;
-            header.WriteTo(stream);
-            _file!.Commit();
+            _file.Commit(header.ToArray());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -192,14 +176,10 @@ public sealed class NpyWriter : IDisposable
             throw;
         }
         _completed = true;
-        Dispose();
     }
 
     /// <summary>Closes the writer; if it was not completed, deletes the temporary file and leaves <see cref="Path"/> as it was. Never throws.</summary>
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _file, null)?.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 
     private FileStream ThrowIfNotWritable()
     {
@@ -207,7 +187,7 @@ public sealed class NpyWriter : IDisposable
             throw new InvalidOperationException(Messages.Format(Messages.WriterCompleted, Path));
         if (_failure is not null)
             throw new InvalidOperationException(Messages.Format(Messages.WriterFailed, Path, _failure));
-        return (_file ?? throw new ObjectDisposedException(nameof(NpyWriter), Messages.Format(Messages.WriterDisposed, Path))).Stream;
+        return _file.IsDisposed ? throw new ObjectDisposedException(nameof(NpyWriter), Messages.Format(Messages.WriterDisposed, Path)) : _file.Stream;
     }
 
     // A write that fails leaves the file with an unknown part of the rows: the writer refuses everything after and

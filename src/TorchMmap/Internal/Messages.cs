@@ -60,5 +60,21 @@ internal static class Messages
     public const string ZeroDimensionalNoRows = "'{0}' holds a 0-d array, which has no rows.";
     public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
 
+    public const string RawEmpty = "'{0}' is empty: an empty file cannot be memory-mapped (np.memmap refuses it too).";
+    public const string RawOffsetPastEnd = "'{0}': the offset {1} is past the end of the file ({2} bytes).";
+    public const string RawNotWholeElements = "'{0}': the {1} bytes after offset {2} are not a whole number of {3} elements ({4} bytes each); give the shape, or the right dtype and offset.";
+    public const string RawShapeInvalid = "The shape {0} for '{1}' is invalid: {2}.";
+    public const string RawIsDirectory = "'{0}' is a directory, not a file.";
+
+    public const string LlmcTooShort = "'{0}' is {1} bytes long, too short for an llm.c shard header ({2} bytes).";
+    public const string LlmcBadMagic = "'{0}' is not an llm.c token shard: the magic at offset 0 is {1}, expected 20240520 (uint16 tokens) or 20240801 (uint32 tokens).";
+    public const string LlmcBadVersion = "'{0}': the llm.c shard version at offset 4 is {1}; magic {2} goes with version {3}.";
+    public const string LlmcNegativeCount = "'{0}': the token count at offset 8 is {1}; it cannot be negative.";
+    public const string LlmcCountPastEnd = "'{0}': the header counts {1} {2} tokens, which need {3} bytes, but the file has only {4}.";
+    public const string LlmcTrailingBytes = "'{0}': the header counts {1} {2} tokens ({3} bytes with the header), but {4} more bytes follow; llm.c refuses such a shard.";
+    public const string TokenArrayNot1D = "'{0}' holds a {1}-d array of shape {2}; token files are 1-d.";
+    public const string TokenDTypeNotInteger = "'{0}' holds {1} values; tokens are integers (uint8, uint16, uint32, uint64, int16, int32 or int64).";
+    public const string TokenTooLarge = "'{0}': token {1} is {2}, larger than an int64 token id can hold.";
+
     public static string Format(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);
 }

@@ -31,15 +31,16 @@ public sealed partial class NpyArray : IDisposable
     private const long WillNeedCoalesceBytes = 64 * 1024;
 
     private readonly MappedFile _file;
-    private readonly long _baseOffset;
     private readonly long[] _rowShape;
 
-    private NpyArray(MappedFile file, long baseOffset, NpyHeader header, string path)
+    // dataStart: the file offset of the first data byte (after the header, inside an archive, or the raw offset).
+    private NpyArray(MappedFile file, long dataStart, NpyHeader header, string path, bool isRaw = false)
     {
         _file = file;
-        _baseOffset = baseOffset;
+        DataStart = dataStart;
         Header = header;
         Path = path;
+        IsRaw = isRaw;
         _rowShape = header.Rank == 0 ? [] : header.ShapeArray[1..];
         // A row is part of a validated shape, so its size cannot overflow.
         NpyShape.TryGetSize(_rowShape, header.DType.ItemSize, out long rowElements, out long rowBytes);
@@ -50,8 +51,15 @@ public sealed partial class NpyArray : IDisposable
     /// <summary>The file (for an .npz entry, the archive path and the entry name).</summary>
     public string Path { get; }
 
-    /// <summary>The validated header.</summary>
+    /// <summary>The validated header. For a raw array (<see cref="IsRaw"/>) it is synthesized from the dtype, shape and order
+    /// the caller gave, and its <see cref="NpyHeader.DataOffset"/> describes no file: the data starts at <see cref="DataStart"/>.</summary>
     public NpyHeader Header { get; }
+
+    /// <summary>True for a headerless file opened with <see cref="OpenRaw"/> or <see cref="CreateRaw"/> (NumPy's <c>np.memmap</c>).</summary>
+    public bool IsRaw { get; }
+
+    /// <summary>The file offset of the first data byte.</summary>
+    public long DataStart { get; }
 
     /// <summary>The dtype of the stored elements.</summary>
     public NpyDType DType => Header.DType;
@@ -83,9 +91,6 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>True once the array has been disposed.</summary>
     public bool IsDisposed => _file.IsDisposed;
-
-    /// <summary>The file offset of the first data byte.</summary>
-    internal long DataStart => _baseOffset + Header.DataOffset;
 
     internal ReadOnlySpan<long> RowShapeSpan => _rowShape;
 
@@ -130,7 +135,7 @@ public sealed partial class NpyArray : IDisposable
         try
         {
             NpyHeader header = NpyHeader.Read(stream, path, options);
-            return new NpyArray(MappedFile.Map(path, stream, mode, header.DataOffset + header.DataLength), 0, header, path);
+            return new NpyArray(MappedFile.Map(path, stream, mode, header.DataOffset + header.DataLength), header.DataOffset, header, path);
         }
         catch
         {
@@ -162,13 +167,25 @@ public sealed partial class NpyArray : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         NpyHeader header = NpyHeader.Create(dtype, shape, fortranOrder);
-        long length = header.DataOffset + header.DataLength;
+        return CreateCore(path, header, header.DataOffset, isRaw: false);
+    }
+
+    // The one way a new mapped file is made (.npy and raw alike), through the writers' one replacement helper: the file is
+    // built beside the path with its whole size reserved (a full disk is an IOException here, never a fault on a later
+    // write through the mapping), the .npy header written (a raw file's bytes before dataStart stay zero, as np.memmap's),
+    // then renamed into place, so an existing file is never truncated under another reader's mapping.
+    private static NpyArray CreateCore(string path, NpyHeader header, long dataStart, bool isRaw)
+    {
+        long length = dataStart + header.DataLength;
         using var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, 4096, regularOnly: true);
         file.Reserve(length);
-        file.Stream.Position = 0;
-        file.Stream.Write(header.ToArray());
+        if (!isRaw)
+        {
+            file.Stream.Position = 0;
+            file.Stream.Write(header.ToArray());
+        }
         file.Commit();
-        return new NpyArray(MappedFile.Map(path, file.DetachStream(), NpyMode.ReadWrite, length), 0, header, path);
+        return new NpyArray(MappedFile.Map(path, file.DetachStream(), NpyMode.ReadWrite, length), dataStart, header, path, isRaw);
     }
 
     /// <summary>Maps a stored (uncompressed) entry of an .npz archive in place, without extracting it.</summary>
@@ -227,7 +244,7 @@ public sealed partial class NpyArray : IDisposable
         stream.Position = entry.DataOffset;
         string display = $"{entry.ArchivePath}[{entry.ArrayName}]";
         NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
-        return new NpyArray(MappedFile.Map(entry.ArchivePath, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset, header, display);
+        return new NpyArray(MappedFile.Map(entry.ArchivePath, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset + header.DataOffset, header, display);
     }
 
     /// <summary>

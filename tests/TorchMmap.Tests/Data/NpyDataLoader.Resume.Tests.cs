@@ -45,7 +45,7 @@ public sealed class NpyDataLoaderResumeTests : IDisposable
             state = first.state_dict();
         }
         Assert.Equal(1, state.Epoch);
-        Assert.Equal(5, state.BatchesConsumed);
+        Assert.Equal(5 * 16, state.Position);
         if (throughJson)
             state = NpyLoaderState.FromJson(state.ToJson());
 
@@ -105,10 +105,11 @@ public sealed class NpyDataLoaderResumeTests : IDisposable
         }
         NpyLoaderState state = loader.state_dict();
         Assert.Equal(0, state.Epoch);
-        Assert.Equal(3, state.BatchesConsumed);
+        Assert.Equal(24, state.Position);
+        Assert.Equal(3, loader.BatchesConsumed);
         Assert.Equal(order.Skip(24), LoaderAssert.Labels(loader).SelectMany(b => b));
         // A finished epoch leaves the state at the start of the next one.
-        Assert.Equal(new NpyLoaderState(1, 0, 2, 8, false, 64), loader.state_dict());
+        Assert.Equal(state with { Epoch = 1, Position = 0 }, loader.state_dict());
     }
 
     [Fact]
@@ -123,7 +124,7 @@ public sealed class NpyDataLoaderResumeTests : IDisposable
         }
         NpyLoaderState state = loader.state_dict();
         Assert.Equal(1, state.Epoch);
-        Assert.Equal(0, state.BatchesConsumed);
+        Assert.Equal(0, state.Position);
     }
 
     [Fact]
@@ -132,11 +133,13 @@ public sealed class NpyDataLoaderResumeTests : IDisposable
         (string x, string y) = _files.Write(40);
         using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
         using var loader = new NpyDataLoader(dataset, 8, shuffle: true, seed: 1);
-        Assert.Throws<ArgumentException>(() => loader.load_state_dict(new NpyLoaderState(0, 1, 2, 8, false, 40)));
-        Assert.Throws<ArgumentException>(() => loader.load_state_dict(new NpyLoaderState(0, 1, 1, 4, false, 40)));
-        Assert.Throws<ArgumentException>(() => loader.load_state_dict(new NpyLoaderState(0, 1, 1, 8, true, 40)));
-        Assert.Throws<ArgumentException>(() => loader.load_state_dict(new NpyLoaderState(0, 1, 1, 8, false, 41)));
-        Assert.Throws<ArgumentException>(() => loader.load_state_dict(new NpyLoaderState(0, 6, 1, 8, false, 40)));
+        NpyLoaderState own = loader.state_dict() with { Position = 8 };
+        loader.load_state_dict(own);
+        Assert.Throws<ArgumentException>(() => loader.load_state_dict(own with { Order = new RandomSampler(40, seed: 2).OrderDescription }));
+        Assert.Throws<ArgumentException>(() => loader.load_state_dict(own with { GlobalBatchSize = 4 }));
+        Assert.Throws<ArgumentException>(() => loader.load_state_dict(own with { DropLast = true }));
+        Assert.Throws<ArgumentException>(() => loader.load_state_dict(own with { Dataset = own.Dataset with { Count = 41 } }));
+        Assert.Throws<ArgumentException>(() => loader.load_state_dict(own with { Position = 48 }));
         Assert.Throws<ArgumentException>(() => NpyLoaderState.FromJson("{ not json"));
 
         var distributed = new DistributedSampler(40, num_replicas: 2, rank: 0, seed: 5);

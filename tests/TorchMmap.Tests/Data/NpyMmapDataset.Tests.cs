@@ -91,7 +91,8 @@ public sealed class NpyMmapDatasetTests : IDisposable
     public void SetConversion_BytesToNormalisedFloat_MatchesManualArithmetic()
     {
         string x = _files.PathOf("img.npy"), y = _files.PathOf("lab.npy");
-        using (Tensor images = torch.randint(0, 256, [12, 3, 4, 4], dtype: ScalarType.Byte))
+        using var generator = new torch.Generator(5);
+        using (Tensor images = torch.randint(0, 256, [12, 3, 4, 4], dtype: ScalarType.Byte, generator: generator))
             Npy.Save(x, images);
         using (Tensor labels = torch.arange(12, dtype: ScalarType.Int64))
             Npy.Save(y, labels);

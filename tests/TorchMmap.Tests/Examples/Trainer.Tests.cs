@@ -1,7 +1,10 @@
 using FashionMnist;
+using TorchMmap.Tests.TestUtilities;
 
 namespace TorchMmap.Tests.Examples;
 
+// The trainer seeds libtorch's global generator and sets its thread count.
+[Collection(TorchGlobalStateCollection.Name)]
 public sealed class TrainerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("torchmmap-example-").FullName;

@@ -14,21 +14,24 @@ namespace TorchMmap.Data;
 /// same length, seed and epoch so that the shares are disjoint.
 /// </para>
 /// <para>
-/// Enumeration and <see cref="Sampler.GetIndices"/> build the epoch's whole order, <c>8 * length</c> bytes,
-/// as PyTorch does.
+/// With <c>shuffle</c> the epoch's permutation is an array of <c>8 * length</c> bytes, drawn once per epoch as PyTorch
+/// draws it; without, no array is built. For datasets too large for a permutation array, <see cref="FeistelSampler"/>
+/// shuffles and shares the same way without one.
 /// </para>
 /// </remarks>
 public sealed class DistributedSampler : Sampler
 {
+    private readonly RandPermCache _permutations;
+
     /// <summary>Initializes a sampler for one replica.</summary>
     /// <param name="length">The number of rows in the dataset.</param>
     /// <param name="num_replicas">
-    /// The number of replicas; <see langword="null"/> reads the <c>WORLD_SIZE</c> environment variable,
-    /// and uses 1 when it is unset.
+    /// The number of replicas; <see langword="null"/> takes the world size from the launcher's variables
+    /// (<see cref="LaunchEnvironment"/>), and 1 when no launcher set them.
     /// </param>
     /// <param name="rank">
-    /// This replica's rank, in [0, <paramref name="num_replicas"/>); <see langword="null"/> reads the
-    /// <c>RANK</c> environment variable, and uses 0 when it is unset.
+    /// This replica's rank, in [0, <paramref name="num_replicas"/>); <see langword="null"/> takes it from the launcher's
+    /// variables, and 0 when no launcher set them.
     /// </param>
     /// <param name="shuffle"><see langword="true"/> to draw a new permutation every epoch.</param>
     /// <param name="seed">The seed; epoch <c>e</c> uses <c>seed + e</c>. Must be the same on every replica.</param>
@@ -36,7 +39,7 @@ public sealed class DistributedSampler : Sampler
     /// <see langword="true"/> to drop the tail rows that would not divide evenly among the replicas;
     /// <see langword="false"/> to pad with repeated rows instead.
     /// </param>
-    /// <exception cref="ArgumentException"><c>WORLD_SIZE</c> or <c>RANK</c> is read and is not an integer.</exception>
+    /// <exception cref="ArgumentException">The launcher variables are read and are partial, not integers, or inconsistent.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="length"/> is negative.
     /// <para>-or-</para>
@@ -53,16 +56,17 @@ public sealed class DistributedSampler : Sampler
         Seed = seed;
         DropLast = drop_last;
         Count = ReplicaPartition.NumSamples(length, NumReplicas, drop_last);
+        _permutations = new RandPermCache(length, seed);
     }
 
     /// <summary>Gets the number of rows in the dataset.</summary>
     public long Length { get; }
 
-    /// <summary>Gets the number of replicas the rows are split among.</summary>
-    public int NumReplicas { get; }
+    /// <inheritdoc/>
+    public override int NumReplicas { get; }
 
-    /// <summary>Gets this replica's rank.</summary>
-    public int Rank { get; }
+    /// <inheritdoc/>
+    public override int Rank { get; }
 
     /// <summary>Gets a value indicating whether each epoch draws a new permutation.</summary>
     public bool Shuffle { get; }
@@ -71,7 +75,7 @@ public sealed class DistributedSampler : Sampler
     public long Seed { get; }
 
     /// <summary>Gets a value indicating whether uneven tail rows are dropped rather than padded.</summary>
-    public bool DropLast { get; }
+    public override bool DropLast { get; }
 
     /// <summary>Gets the number of indices this replica yields per epoch: PyTorch's <c>num_samples</c>.</summary>
     public override long Count { get; }
@@ -80,23 +84,30 @@ public sealed class DistributedSampler : Sampler
     public long TotalSize => Count * NumReplicas;
 
     /// <inheritdoc/>
-    public override IEnumerator<long> GetEnumerator() => ((IEnumerable<long>)GetIndices()).GetEnumerator();
+    public override long? DatasetLength => Length;
 
     /// <inheritdoc/>
-    public override long[] GetIndices()
-    {
-        ThrowIfTooLargeForArray(Length);
-        long[] order = Shuffle ? TorchPermutation.RandPerm(Length, unchecked(Seed + Epoch)) : new SequentialSampler(Length).GetIndices();
+    public override bool CanIndex => !Shuffle || Length <= Array.MaxLength;
 
-        var indices = new long[Count];
-        for (long i = 0; i < indices.Length; i++)
+    /// <inheritdoc/>
+    public override string OrderDescription =>
+        FormattableString.Invariant($"DistributedSampler(length={Length}, shuffle={(Shuffle ? "True" : "False")}, seed={Seed}, drop_last={(DropLast ? "True" : "False")})");
+
+    /// <inheritdoc/>
+    public override IEnumerator<long> GetEnumerator() => Shuffle ? ((IEnumerable<long>)GetIndices()).GetEnumerator() : EnumerateShare();
+
+    /// <inheritdoc/>
+    protected override void CopyOrderCore(long epoch, long start, long stride, Span<long> destination)
+    {
+        if (Shuffle)
         {
-            // Position p of the padded order is order[p % Length]: padding repeats the order from its start,
-            // and with drop_last every p is below Length anyway.
-            long position = Rank + (i * NumReplicas);
-            indices[i] = order[position % Length];
+            TorchPermutation.CopyStrided(_permutations.Get(epoch), start, stride, destination);
+            return;
         }
 
-        return indices;
+        for (int j = 0; j < destination.Length; j++)
+        {
+            destination[j] = start + (j * stride);
+        }
     }
 }

@@ -6,10 +6,13 @@ namespace TorchMmap.Data;
 /// exactly the order of PyTorch's <c>DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed)</c>
 /// after <c>set_epoch(e)</c>, so a single-process run reproduces a PyTorch run. (PyTorch's own
 /// <c>RandomSampler</c> draws from the global generator and cannot be reproduced per epoch.)
-/// Enumeration and <see cref="Sampler.GetIndices"/> build the whole permutation, <c>8 * length</c> bytes.
+/// The permutation is an array of <c>8 * length</c> bytes, drawn once per epoch as PyTorch draws it; for datasets
+/// too large for that, <see cref="FeistelSampler"/> shuffles without any array.
 /// </remarks>
 public sealed class RandomSampler : Sampler
 {
+    private readonly RandPermCache _permutations;
+
     /// <summary>Initializes a sampler that shuffles the rows <c>0</c> to <paramref name="length"/> - 1.</summary>
     /// <param name="length">The number of rows in the dataset.</param>
     /// <param name="seed">The seed; epoch <c>e</c> uses <c>seed + e</c>.</param>
@@ -19,6 +22,7 @@ public sealed class RandomSampler : Sampler
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
         Seed = seed;
+        _permutations = new RandPermCache(length, seed);
     }
 
     /// <summary>Gets the number of rows in the dataset.</summary>
@@ -31,12 +35,25 @@ public sealed class RandomSampler : Sampler
     public override long Count => Length;
 
     /// <inheritdoc/>
+    public override long? DatasetLength => Length;
+
+    /// <inheritdoc/>
+    public override bool CanIndex => Length <= Array.MaxLength;
+
+    /// <inheritdoc/>
+    public override string OrderDescription => FormattableString.Invariant($"RandomSampler(length={Length}, seed={Seed})");
+
+    /// <inheritdoc/>
     public override IEnumerator<long> GetEnumerator() => ((IEnumerable<long>)GetIndices()).GetEnumerator();
 
     /// <inheritdoc/>
     public override long[] GetIndices()
     {
         ThrowIfTooLargeForArray(Length);
-        return TorchPermutation.RandPerm(Length, unchecked(Seed + Epoch));
+        return Length == 0 ? [] : (long[])_permutations.Get(Epoch).Clone();
     }
+
+    /// <inheritdoc/>
+    protected override void CopyOrderCore(long epoch, long start, long stride, Span<long> destination) =>
+        TorchPermutation.CopyStrided(_permutations.Get(epoch), start, stride, destination);
 }

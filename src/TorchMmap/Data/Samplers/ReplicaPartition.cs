@@ -1,24 +1,16 @@
-using System.Globalization;
-
 namespace TorchMmap.Data;
 
 /// <summary>
-/// PyTorch's <c>DistributedSampler</c> rules shared by the samplers that split an epoch among replicas:
-/// resolving the replica count and rank, and sizing each replica's share.
+/// PyTorch's <c>DistributedSampler</c> rules, in one place for every sampler and the loader: resolving the replica
+/// count and rank, sizing each replica's share, and which positions of the epoch's global order a replica reads.
 /// </summary>
 internal static class ReplicaPartition
 {
-    /// <summary>The environment variable that <c>torchrun</c> sets to the number of processes.</summary>
-    internal const string WorldSizeVariable = "WORLD_SIZE";
-
-    /// <summary>The environment variable that <c>torchrun</c> sets to the global rank of the process.</summary>
-    internal const string RankVariable = "RANK";
-
     /// <summary>
-    /// Resolves the replica count and rank, reading <c>WORLD_SIZE</c> and <c>RANK</c> for the ones that are
-    /// <see langword="null"/> (1 and 0 when the variable is unset or empty).
+    /// Resolves the replica count and rank; the ones that are <see langword="null"/> come from the launcher's variables
+    /// (<see cref="LaunchEnvironment.Detect"/>), or are 1 and 0 when no launcher set any.
     /// </summary>
-    /// <exception cref="ArgumentException">An environment variable that is read does not hold an integer.</exception>
+    /// <exception cref="ArgumentException">The launcher variables that are read are partial, not integers, or inconsistent.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// The replica count is less than 1.
     /// <para>-or-</para>
@@ -26,21 +18,18 @@ internal static class ReplicaPartition
     /// </exception>
     internal static (int NumReplicas, int Rank) Resolve(int? num_replicas, int? rank)
     {
-        bool replicasFromEnvironment = num_replicas is null;
-        int replicas = num_replicas ?? ReadVariable(WorldSizeVariable, defaultValue: 1, paramName: nameof(num_replicas));
+        LaunchEnvironment? launch = num_replicas is null || rank is null ? LaunchEnvironment.Detect() : null;
+        int replicas = num_replicas ?? launch!.WorldSize;
         if (replicas < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(num_replicas), replicas, replicasFromEnvironment
-                ? $"The {WorldSizeVariable} environment variable is {replicas}; the number of replicas must be at least 1."
-                : "The number of replicas must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(num_replicas), replicas, "The number of replicas must be at least 1.");
         }
 
-        bool rankFromEnvironment = rank is null;
-        int resolvedRank = rank ?? ReadVariable(RankVariable, defaultValue: 0, paramName: nameof(rank));
+        int resolvedRank = rank ?? launch!.Rank;
         if (resolvedRank < 0 || resolvedRank >= replicas)
         {
-            string rankSource = rankFromEnvironment ? $" (from the {RankVariable} environment variable)" : "";
-            string replicasSource = replicasFromEnvironment ? $" (from the {WorldSizeVariable} environment variable)" : "";
+            string rankSource = rank is null ? $" (from the {launch!.Launcher} launcher's variables)" : "";
+            string replicasSource = num_replicas is null ? $" (from the {launch!.Launcher} launcher's variables)" : "";
             throw new ArgumentOutOfRangeException(nameof(rank), resolvedRank,
                 $"Invalid rank {resolvedRank}{rankSource}: the rank must be in the interval [0, {replicas - 1}] for {replicas} replicas{replicasSource}.");
         }
@@ -53,28 +42,23 @@ internal static class ReplicaPartition
     /// <c>floor(length / replicas)</c> with <paramref name="dropLast"/> (PyTorch writes it as
     /// <c>ceil((length - replicas) / replicas)</c> when the division is inexact, which is the same number).
     /// </summary>
-    internal static long NumSamples(long length, int numReplicas, bool dropLast)
+    internal static long NumSamples(long length, int numReplicas, bool dropLast) => Share(length, numReplicas, dropLast, start: 0);
+
+    /// <summary>
+    /// Returns the indices per replica for the rest of an epoch from global position <paramref name="start"/>: the
+    /// positions <c>[start, length)</c> split as <see cref="NumSamples"/> splits a whole epoch (padded up to a multiple of
+    /// the replica count, or cut down to one with <paramref name="dropLast"/>). Replica <c>r</c> reads the global
+    /// positions <c>start + r + i * replicas</c>; a position <c>p &gt;= length</c> is padding and holds the order's
+    /// position <c>p % length</c>, as in PyTorch.
+    /// </summary>
+    /// <remarks>
+    /// From <c>start = 0</c> this is exactly PyTorch's split. A run that resumes at <c>start</c> with another replica
+    /// count reads the positions after <c>start</c> once each, so the epoch's global order is the uninterrupted one.
+    /// </remarks>
+    internal static long Share(long length, int numReplicas, bool dropLast, long start)
     {
-        long whole = length / numReplicas;
-        return dropLast || length % numReplicas == 0 ? whole : whole + 1;
-    }
-
-    // Unset and empty both mean "not launched by torchrun", so they fall back to the single-process default.
-    private static int ReadVariable(string name, int defaultValue, string paramName)
-    {
-        string? value = Environment.GetEnvironmentVariable(name);
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return defaultValue;
-        }
-
-        if (!int.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int parsed))
-        {
-            throw new ArgumentException(
-                $"The {name} environment variable is '{value}', which is not an integer; fix it or pass {paramName} explicitly.",
-                paramName);
-        }
-
-        return parsed;
+        long rest = Math.Max(0, length - start);
+        long whole = rest / numReplicas;
+        return dropLast || rest % numReplicas == 0 ? whole : whole + 1;
     }
 }

@@ -4,7 +4,7 @@ namespace TorchMmap.Data;
 /// Yields <c>0, 1, ..., length - 1</c> in order every epoch, like PyTorch's
 /// <c>torch.utils.data.SequentialSampler</c>.
 /// </summary>
-/// <remarks>The order does not depend on <see cref="Sampler.Epoch"/>, and enumeration allocates no index array.</remarks>
+/// <remarks>The order does not depend on <see cref="Sampler.Epoch"/>, and no index array is built.</remarks>
 public sealed class SequentialSampler : Sampler
 {
     /// <summary>Initializes a sampler over the rows <c>0</c> to <paramref name="length"/> - 1.</summary>
@@ -23,6 +23,15 @@ public sealed class SequentialSampler : Sampler
     public override long Count => Length;
 
     /// <inheritdoc/>
+    public override long? DatasetLength => Length;
+
+    /// <inheritdoc/>
+    public override bool CanIndex => true;
+
+    /// <inheritdoc/>
+    public override string OrderDescription => FormattableString.Invariant($"SequentialSampler(length={Length})");
+
+    /// <inheritdoc/>
     public override IEnumerator<long> GetEnumerator()
     {
         for (long i = 0; i < Length; i++)
@@ -32,15 +41,11 @@ public sealed class SequentialSampler : Sampler
     }
 
     /// <inheritdoc/>
-    public override long[] GetIndices()
+    protected override void CopyOrderCore(long epoch, long start, long stride, Span<long> destination)
     {
-        ThrowIfTooLargeForArray(Length);
-        var indices = new long[Length];
-        for (long i = 0; i < indices.Length; i++)
+        for (int j = 0; j < destination.Length; j++)
         {
-            indices[i] = i;
+            destination[j] = start + (j * stride);
         }
-
-        return indices;
     }
 }

@@ -24,4 +24,19 @@ internal static class TorchPermutation
         using torch.Tensor permutation = torch.randperm(length, generator: generator);
         return permutation.data<long>().ToArray();
     }
+
+    /// <summary>Copies <c>order[start + j * stride]</c> into <c>destination[j]</c>.</summary>
+    internal static void CopyStrided(long[] order, long start, long stride, Span<long> destination)
+    {
+        if (stride == 1)
+        {
+            order.AsSpan((int)start, destination.Length).CopyTo(destination);
+            return;
+        }
+
+        for (int j = 0; j < destination.Length; j++)
+        {
+            destination[j] = order[start + (j * stride)];
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using CsCheck;
 using TorchMmap.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,6 +27,33 @@ public class BlockShuffleSamplerTests
             Assert.Equal(Enumerable.Range(0, (int)length).Select(i => (long)i), indices.Order());
         }
     }
+
+    [Fact]
+    public void GetIndices_RandomShapes_IsPermutationMadeOfWholeWindows() =>
+        Gen.Select(Gen.Long[1, 3000], Gen.Long[1, 200], Gen.Int[1, 9], Gen.Long).Sample((length, blockRows, windowBlocks, seed) =>
+        {
+            var sampler = new BlockShuffleSampler(length, blockRows, windowBlocks, seed, num_replicas: 1, rank: 0);
+            long[] order = sampler.GetIndices();
+            Assert.Equal(Enumerable.Range(0, (int)length).Select(i => (long)i), order.Order());
+            // From each window start, the rows of the next windowBlocks distinct blocks (fewer only at the end) are exactly
+            // those blocks' rows: a window holds whole blocks and no row of another.
+            long start = 0;
+            while (start < length)
+            {
+                var blocks = new HashSet<long>();
+                long blockRowsTotal = 0, end = start;
+                do
+                {
+                    long block = order[end++] / blockRows;
+                    if (blocks.Add(block))
+                        blockRowsTotal += Math.Min(blockRows, length - (block * blockRows));
+                }
+                while (end - start < blockRowsTotal || (blocks.Count < windowBlocks && end < length));
+                Assert.Equal(blockRowsTotal, end - start);
+                Assert.True(blocks.Count == windowBlocks || end == length, $"a window of {blocks.Count} blocks at {start}");
+                start = end;
+            }
+        }, iter: 200);
 
     [Fact]
     public void GetIndices_ConsecutiveEpochs_AllDiffer()
@@ -146,13 +174,17 @@ public class BlockShuffleSamplerTests
                 shares.Add(share);
             }
 
-            // The replicas' shares, in rank order, are the single-replica order padded from its start or cut.
-            var single = new BlockShuffleSampler(length, blockRows: 5, windowBlocks: 2, seed: 7);
+            // The single-replica order padded from its start or cut, and dealt out as DistributedSampler deals: rank r
+            // takes positions r, r + replicas, r + 2 * replicas, ...
+            var single = new BlockShuffleSampler(length, blockRows: 5, windowBlocks: 2, seed: 7, num_replicas: 1, rank: 0);
             single.SetEpoch(epoch);
             long[] global = single.GetIndices();
             long total = shares.Sum(s => (long)s.Length);
-            long[] expected = Enumerable.Range(0, (int)total).Select(p => global[p % length]).ToArray();
-            Assert.Equal(expected, shares.SelectMany(s => s).ToArray());
+            for (int rank = 0; rank < replicas; rank++)
+            {
+                long[] expected = Enumerable.Range(0, (int)total).Where(p => p % replicas == rank).Select(p => global[p % length]).ToArray();
+                Assert.Equal(expected, shares[rank]);
+            }
             if (dropLast || length % replicas == 0)
                 Assert.Equal(total, shares.SelectMany(s => s).Distinct().Count());
             else
@@ -195,11 +227,11 @@ public class BlockShuffleSamplerTests
         using var files = new DataFiles();
         (string x, string y) = files.Write(97);
         using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
-        var sampler = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4);
+        var sampler = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4, num_replicas: 1, rank: 0);
         using var loader = new NpyDataLoader(dataset, batchSize: 10, sampler: sampler, num_workers: 2, pageHints: true);
         for (long epoch = 0; epoch < 2; epoch++)
         {
-            var expected = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4);
+            var expected = new BlockShuffleSampler(97, blockRows: 8, windowBlocks: 3, seed: 4, num_replicas: 1, rank: 0);
             expected.SetEpoch(epoch);
             long[] order = expected.GetIndices();
             int k = 0;

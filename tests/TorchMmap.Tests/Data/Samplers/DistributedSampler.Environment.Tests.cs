@@ -34,6 +34,15 @@ public sealed class DistributedSamplerEnvironmentTests
     });
 
     [Fact]
+    public void Constructor_BlockShuffleAndFeistelSamplers_ReadTheVariablesByDefaultToo() => WithEnvironment("4", "1", () =>
+    {
+        var block = new BlockShuffleSampler(40, blockRows: 4);
+        var feistel = new FeistelSampler(40);
+        Assert.Equal((4, 1), (block.NumReplicas, block.Rank));
+        Assert.Equal((4, 1), (feistel.NumReplicas, feistel.Rank));
+    });
+
+    [Fact]
     public void Constructor_VariablesUnset_IsTheOnlyReplica() => WithEnvironment(null, null, () =>
     {
         var sampler = new DistributedSampler(20);
@@ -59,9 +68,10 @@ public sealed class DistributedSamplerEnvironmentTests
     });
 
     [Fact]
-    public void Constructor_RankNotBelowWorldSize_ThrowsArgumentOutOfRange() => WithEnvironment("2", "2", () =>
+    public void Constructor_RankNotBelowWorldSize_ThrowsArgumentException() => WithEnvironment("2", "2", () =>
     {
-        ArgumentOutOfRangeException ex = Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedSampler(20));
-        Assert.Contains("RANK", ex.Message, StringComparison.Ordinal);
+        ArgumentException ex = Assert.Throws<ArgumentException>(() => new DistributedSampler(20));
+        Assert.Contains("RANK=2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("WORLD_SIZE=2", ex.Message, StringComparison.Ordinal);
     });
 }
