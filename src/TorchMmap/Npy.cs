@@ -11,6 +11,12 @@ namespace TorchMmap;
 public static class Npy
 {
     /// <summary>Loads the whole .npy file at <paramref name="path"/> into a new tensor, as <c>np.load(path)</c>.</summary>
+    /// <remarks>
+    /// As <c>np.load</c>, a zip archive (an .npz, whatever its name) is recognised by its first bytes. An archive of one
+    /// array loads that array; an archive of several is refused with <see cref="InvalidOperationException"/> naming its
+    /// arrays, since one tensor cannot hold them: use <see cref="LoadNpz(string)"/> for all of them, or
+    /// <see cref="LoadNpz(string, string)"/> for one (<c>np.load(path)[name]</c>).
+    /// </remarks>
     /// <param name="path">The file.</param>
     /// <param name="options">Header limits; the defaults when null.</param>
     /// <returns>A new CPU tensor in C order and native byte order; the caller owns it.</returns>
@@ -18,8 +24,17 @@ public static class Npy
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">The file is an .npz archive of more (or fewer) than one array.</exception>
     public static Tensor Load(string path, NpyReadOptions? options = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (NpzArchive.IsZip(path))
+        {
+            NpzArchive archive = NpzArchive.Read(path);
+            if (archive.Arrays.Count != 1)
+                throw new InvalidOperationException(Messages.Format(Messages.NpzNotOneArray, path, archive.Arrays.Count, string.Join(", ", archive.Names.Select(n => $"'{n}'"))));
+            return LoadEntry(archive.Arrays[0]);
+        }
         using NpyArray array = NpyArray.Open(path, NpyMode.ReadOnly, options);
         return array.ToTensor();
     }
@@ -64,14 +79,17 @@ public static class Npy
     /// <exception cref="InvalidDataException">The archive or an entry is malformed.</exception>
     /// <exception cref="NotSupportedException">An entry's dtype or compression cannot be loaded.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <remarks>The directory is read once; entries are read as <c>np.load</c> reads them (see <see cref="NpzArchive"/>): one tensor
+    /// per array name, of two entries with one name the later, and an entry named <c>.npy</c> under the name <c>""</c>.
+    /// Deflated entries are checked against their size and CRC-32.</remarks>
     public static Dictionary<string, Tensor> LoadNpz(string path)
     {
         NpzArchive archive = NpzArchive.Read(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (NpzEntry entry in archive.Entries)
-                result[entry.ArrayName] = LoadEntry(entry);
+            foreach (NpzEntry entry in archive.Arrays)
+                result.Add(entry.ArrayName, LoadEntry(entry));
             return result;
         }
         catch
@@ -80,6 +98,22 @@ public static class Npy
                 t.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Loads one array of an .npz archive, as <c>np.load(path)[name]</c>.</summary>
+    /// <param name="path">The archive.</param>
+    /// <param name="name">The array name (<c>x</c> finds the entry <c>x</c>, else <c>x.npy</c>; see <see cref="NpzArchive.Find"/>).</param>
+    /// <returns>A new CPU tensor; the caller owns it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="KeyNotFoundException">The archive has no such array.</exception>
+    /// <exception cref="InvalidDataException">The archive or the entry is malformed.</exception>
+    /// <exception cref="NotSupportedException">The entry's dtype or compression cannot be loaded.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static Tensor LoadNpz(string path, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return LoadEntry(NpzArchive.Read(path).Find(name));
     }
 
     /// <summary>Saves named tensors as an .npz archive, as <c>np.savez</c> (stored, mappable) or <c>np.savez_compressed</c>.</summary>

@@ -4,6 +4,7 @@ namespace TorchMmap.Format;
 internal static class NpzLayout
 {
     public const uint EndOfCentralDirectorySignature = 0x06054b50;
+    public static ReadOnlySpan<byte> EndOfCentralDirectorySignatureBytes => "PK\u0005\u0006"u8;
     public const int EndOfCentralDirectoryLength = 22;
     public const int MaxCommentLength = ushort.MaxValue;
     public const int EocdEntryCountOffset = 10;

@@ -26,6 +26,7 @@ internal static class Messages
     public const string DescrUnsupported = "'{0}': the dtype '{1}' cannot be loaded: {2}.";
     public const string NpzNotZip = "'{0}' is not an .npz (zip) archive: {1}.";
     public const string NpzBadEntry = "'{0}': the archive entry '{1}' is malformed: {2}.";
+    public const string NpzNotOneArray = "'{0}' is an .npz archive of {1} arrays ({2}), not one array: load it with Npy.LoadNpz, or one array with Npy.LoadNpz(path, name).";
     public const string NpzNoEntry = "'{0}' has no array named '{1}'.";
     public const string NpzCompressed = "'{0}': the entry '{1}' is compressed (method {2}) and cannot be memory-mapped; load it with Npy.LoadNpz, or write the archive with np.savez (not savez_compressed).";
     public const string NpzReadWrite = "'{0}': the entry '{1}' cannot be mapped read-write: writes would leave its zip CRC-32 stale and the archive unreadable to NumPy. Map it ReadOnly or CopyOnWrite, or extract it to a .npy file first.";

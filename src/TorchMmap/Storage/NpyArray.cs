@@ -158,27 +158,33 @@ public sealed partial class NpyArray : IDisposable
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The shape.</param>
     /// <param name="fortranOrder">True to lay the data out in Fortran order.</param>
+    /// <param name="reserveSpace">True (the default) to reserve the file's blocks now. False makes a sparse file, as
+    /// <c>open_memmap</c> does: quicker for a huge array that is mostly never written, but a full disk then surfaces
+    /// only on a later write through the mapping, which the operating system reports as a fault, not an exception.</param>
     /// <returns>The mapped array in <see cref="NpyMode.ReadWrite"/> mode.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or the size overflows.</exception>
     /// <exception cref="IOException">The file cannot be created, the disk has no room for it, or <paramref name="path"/> is not a regular file.</exception>
-    public static NpyArray Create(string path, NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false)
+    public static NpyArray Create(string path, NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false, bool reserveSpace = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         NpyHeader header = NpyHeader.Create(dtype, shape, fortranOrder);
-        return CreateCore(path, header, header.DataOffset, isRaw: false);
+        return CreateCore(path, header, header.DataOffset, isRaw: false, reserveSpace);
     }
 
     // The one way a new mapped file is made (.npy and raw alike), through the writers' one replacement helper: the file is
     // built beside the path with its whole size reserved (a full disk is an IOException here, never a fault on a later
     // write through the mapping), the .npy header written (a raw file's bytes before dataStart stay zero, as np.memmap's),
     // then renamed into place, so an existing file is never truncated under another reader's mapping.
-    private static NpyArray CreateCore(string path, NpyHeader header, long dataStart, bool isRaw)
+    private static NpyArray CreateCore(string path, NpyHeader header, long dataStart, bool isRaw, bool reserveSpace = true)
     {
         long length = dataStart + header.DataLength;
         using var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, 4096, regularOnly: true);
-        file.Reserve(length);
+        if (reserveSpace)
+            file.Reserve(length);
+        else
+            file.Stream.SetLength(length);
         if (!isRaw)
         {
             file.Stream.Position = 0;
@@ -190,11 +196,13 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>Maps a stored (uncompressed) entry of an .npz archive in place, without extracting it.</summary>
     /// <param name="path">The .npz file.</param>
-    /// <param name="name">The array's name (the entry name without <c>.npy</c>).</param>
+    /// <param name="name">The array's name, found as <c>np.load(path)[name]</c> finds it (see <see cref="NpzArchive.Find"/>);
+    /// empty for the entry <c>.npy</c> that <c>np.savez</c> writes for the key <c>''</c>.</param>
     /// <param name="mode"><see cref="NpyMode.ReadOnly"/> or <see cref="NpyMode.CopyOnWrite"/>. Writing into the archive is refused:
     /// it would leave the entry's CRC-32 stale, and zip readers (NumPy's included) would then reject the archive.</param>
     /// <returns>The mapped array.</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> or <paramref name="name"/> is null or empty, or <paramref name="mode"/> is <see cref="NpyMode.ReadWrite"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="mode"/> is <see cref="NpyMode.ReadWrite"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
     /// <exception cref="KeyNotFoundException">The archive has no such array.</exception>
     /// <exception cref="InvalidDataException">The archive or the entry is malformed.</exception>
@@ -202,7 +210,7 @@ public sealed partial class NpyArray : IDisposable
     public static NpyArray OpenNpzEntry(string path, string name, NpyMode mode = NpyMode.ReadOnly)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(name);
         if (!Enum.IsDefined(mode))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
         if (mode == NpyMode.ReadWrite)
