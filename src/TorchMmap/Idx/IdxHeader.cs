@@ -73,7 +73,7 @@ public sealed class IdxHeader
         Span<byte> magic = stackalloc byte[4];
         ReadExactly(stream, magic, name, 0);
         if (magic[0] != 0 || magic[1] != 0)
-            ThrowHelper.InvalidData(Messages.IdxBadMagic, name, magic[0], magic[1]);
+            ThrowHelper.InvalidData(Messages.IdxFormatBadMagic, name, magic[0], magic[1]);
         var type = (IdxElementType)magic[2];
         if (!Enum.IsDefined(type))
             ThrowHelper.InvalidData(Messages.IdxBadType, name, magic[2]);

@@ -38,7 +38,7 @@ internal static partial class Messages
     public const string IndexOutOfRange = "Index {0} at position {1} is out of range for {2}, which has {3} {4}.";
     public const string CompressedDataCorrupt = "{0}: the compressed data is corrupt at decompressed byte {1}: {2}";
     public const string NpzImplausibleSize = "it declares {0} bytes, more than its {1} deflated bytes can hold (deflate expands at most {2}:1)";
-    public const string IdxBadMagic = "'{0}' is not an IDX file: the first two bytes are {1:X2}-{2:X2} at offset 0, expected 00-00.";
+    public const string IdxFormatBadMagic = "'{0}' is not an IDX file: the first two bytes are {1:X2}-{2:X2} at offset 0, expected 00-00.";
     public const string IdxBadType = "'{0}': the element type code 0x{1:X2} at offset 2 is not an IDX type (0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E).";
     public const string IdxNoDimensions = "'{0}': the IDX header at offset 3 declares no dimensions.";
     public const string IdxNegativeDimension = "'{0}': dimension {1} at offset {2} is {3}; dimensions cannot be negative.";
