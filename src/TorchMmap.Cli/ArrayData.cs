@@ -1,11 +1,10 @@
-using System.IO.Compression;
 using TorchMmap.Format;
 
 namespace TorchMmap.Cli;
 
 /// <summary>
 /// One array's header and a stream positioned at its first data byte: the data section of a .npy or raw file, or a
-/// stored or compressed .npz entry read through the zip reader. The tool reads values from it without libtorch.
+/// stored or compressed .npz entry read through the library's entry stream. The tool reads values from it without libtorch.
 /// </summary>
 internal sealed class ArrayData : IDisposable
 {
@@ -45,16 +44,15 @@ internal sealed class ArrayData : IDisposable
             file.Position = start;
             return new ArrayData(header, file, label, null);
         }
-        NpzEntry entry = NpzArchive.Read(path).Find(name);
-        ZipArchive zip = ZipFile.OpenRead(path);
+        // Stored or deflated, an entry is read as Npy.LoadNpz reads it: its size and CRC-32 are checked at the end.
+        Stream stream = NpzArchive.Read(path).Find(name).OpenRead();
         try
         {
-            Stream stream = ArrayFile.OpenZipEntry(zip, path, entry);
-            return new ArrayData(NpyHeader.Read(stream, label), stream, label, zip);
+            return new ArrayData(NpyHeader.Read(stream, label), stream, label, null);
         }
         catch
         {
-            zip.Dispose();
+            stream.Dispose();
             throw;
         }
     }

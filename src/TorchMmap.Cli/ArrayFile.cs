@@ -37,15 +37,6 @@ internal static class ArrayFile
             throw new IOException($"'{path}' is a directory, not a file.");
     }
 
-    /// <summary>Opens an entry's stream through the zip reader; an entry the directory lists but the reader cannot find is malformed.</summary>
-    /// <exception cref="InvalidDataException">The zip reader finds no such entry.</exception>
-    public static Stream OpenZipEntry(System.IO.Compression.ZipArchive zip, string path, NpzEntry entry)
-    {
-        System.IO.Compression.ZipArchiveEntry found = zip.GetEntry(entry.EntryName)
-            ?? throw new InvalidDataException($"'{path}': the archive lists the entry '{entry.EntryName}', but its zip directory cannot be read back to find it.");
-        return found.Open();
-    }
-
     /// <summary>How an array is named in output: the path, or path:entry.</summary>
     public static string Label(string path, string name) => name.Length == 0 ? path : $"{path}:{name}";
 }

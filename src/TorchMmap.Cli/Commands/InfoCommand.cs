@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using TorchMmap.Format;
 
 namespace TorchMmap.Cli.Commands;
@@ -106,8 +105,7 @@ internal static class InfoCommand
             }
             else
             {
-                using ZipArchive zip = ZipFile.OpenRead(path);
-                using Stream stream = ArrayFile.OpenZipEntry(zip, path, entry);
+                using Stream stream = entry.OpenRead();
                 header = NpyHeader.Read(stream, $"{path}:{entry.ArrayName}");
             }
             WriteHeader(header, stdout);
