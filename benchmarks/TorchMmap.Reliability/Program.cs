@@ -24,6 +24,7 @@ public static class Program
                 "fuzz" => RunFuzz(Option(args, "--cases", 100_000), Text(args, "--formats") ?? "npy,npz,idx", Text(args, "--seed"), (int)Option(args, "--threads", 2)),
                 "soak" => RunSoak((int)Option(args, "--epochs", 50), Option(args, "--rows", 60_000)),
                 "write-forever" when args.Length == 2 => WriteForever.Run(args[1]),
+                "heap-faults" when args.Length == 2 => HeapFaults.Run(args[1]),
                 _ => Usage(),
             };
         }
