@@ -25,6 +25,7 @@ public static class Program
                 "soak" => RunSoak((int)Option(args, "--epochs", 50), Option(args, "--rows", 60_000)),
                 "write-forever" when args.Length == 2 => WriteForever.Run(args[1]),
                 "heap-faults" when args.Length == 2 => HeapFaults.Run(args[1]),
+                "two-threads" when args.Length == 3 => TwoThreads.Run(args[1], args[2]),
                 _ => Usage(),
             };
         }

@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,7 +7,8 @@ namespace TorchMmap.Data;
 /// <summary>
 /// Reusable batch memory for a loader that owns its batches (<c>disposeBatch</c>): a slot is one full-size CPU tensor per
 /// name. The loader fills a free slot, hands the training loop views of it, and takes the slot back when the next batch is
-/// taken, so steady-state batches allocate nothing and touch no fresh pages.
+/// taken, so steady-state batches allocate nothing and touch no fresh pages. A slot is filled again only when nothing but
+/// the pool holds its memory (<see cref="StorageSharing"/>): a view kept past its batch keeps its rows.
 /// </summary>
 internal sealed class BatchSlotPool : IDisposable
 {
@@ -32,14 +34,33 @@ internal sealed class BatchSlotPool : IDisposable
         batchSize == _batchSize && layout.Length == _layout.Length &&
         layout.Zip(_layout).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type && p.First.SampleShape.AsSpan().SequenceEqual(p.Second.SampleShape));
 
-    /// <summary>A free slot, or a new one.</summary>
+    /// <summary>A free slot that nothing else holds, or a new one. The last slot returned is taken first, while its memory
+    /// is still in the processor's caches.</summary>
     public Dictionary<string, Tensor> Rent()
     {
-        lock (_lock)
+        List<Dictionary<string, Tensor>>? shared = null;
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_free.TryPop(out Dictionary<string, Tensor>? slot))
-                return slot;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                while (_free.TryPop(out Dictionary<string, Tensor>? slot))
+                {
+                    // A view the training loop kept (narrow, to(CPU), a graph's saved input) still reads this memory: the
+                    // slot is left to it and never written again.
+                    if (slot.Values.All(StorageSharing.IsSoleOwner))
+                        return slot;
+                    (shared ??= []).Add(slot);
+                }
+            }
+        }
+        finally
+        {
+            if (shared is not null)
+            {
+                foreach (Dictionary<string, Tensor> slot in shared)
+                    Dispose(slot);
+            }
         }
         var created = new Dictionary<string, Tensor>(_layout.Length, StringComparer.Ordinal);
         try
