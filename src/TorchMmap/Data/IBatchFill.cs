@@ -10,7 +10,8 @@ internal interface IBatchFill
     (string Name, long[] SampleShape, ScalarType Type)[]? FillLayout { get; }
 
     /// <summary>Copies the samples at <paramref name="indices"/> into rows [0, indices.Length) of each destination tensor, which
-    /// are contiguous CPU tensors of <see cref="FillLayout"/> with at least indices.Length rows; returns false, having copied
-    /// nothing, when batches cannot be filled in place right now (a conversion was set since the layout was taken).</summary>
+    /// are contiguous CPU tensors of <see cref="FillLayout"/> with at least indices.Length rows; returns false when batches
+    /// cannot be filled in place right now (a conversion was set since the layout was taken), and the caller then makes the
+    /// batch with GetBatch, whatever the destination holds.</summary>
     bool TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination);
 }
