@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchMmap.Format;
 using TorchMmap.Reliability.Fuzz;
 using TorchMmap.Reliability.Soak;
 
@@ -26,6 +27,7 @@ public static class Program
                 "write-forever" when args.Length == 2 => WriteForever.Run(args[1]),
                 "heap-faults" when args.Length == 2 => HeapFaults.Run(args[1]),
                 "two-threads" when args.Length == 3 => TwoThreads.Run(args[1], args[2]),
+                "write-tokens-forever" when args.Length == 3 => WriteForever.RunTokens(Enum.Parse<TokenFileFormat>(args[1]), args[2]),
                 _ => Usage(),
             };
         }
