@@ -219,6 +219,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <remarks>An enumeration of this loader still in progress on the same thread is ended first (as if left early).</remarks>
     /// <exception cref="InvalidOperationException">The sampler yields a different number of indices than its <see cref="Sampler.Count"/>,
     /// or another thread is enumerating this loader.</exception>
+    /// <exception cref="InvalidDataException">Thrown by the enumerator's <c>MoveNext</c> when a file has been truncated since it was
+    /// opened (each epoch and each copy check first).</exception>
     public IEnumerator<Dictionary<string, Tensor>> GetEnumerator()
     {
         lock (_gate)
