@@ -30,6 +30,9 @@ internal static class Messages
     public const string NpzCompressed = "'{0}': the entry '{1}' is compressed (method {2}) and cannot be memory-mapped; load it with Npy.LoadNpz, or write the archive with np.savez (not savez_compressed).";
     public const string NpzReadWrite = "'{0}': the entry '{1}' cannot be mapped read-write: writes would leave its zip CRC-32 stale and the archive unreadable to NumPy. Map it ReadOnly or CopyOnWrite, or extract it to a .npy file first.";
     public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
+    public const string FileChangedDuringCopy = "'{0}' changed while it was mapped: a page the copy needed is no longer backed by the file (it is now {1} bytes; the array needs {2}). Reopen the file.";
+    public const string MapFailed = "'{0}' ({1} bytes) cannot be memory-mapped: {2}";
+    public const string CopyFailed = "'{0}': copying through the mapping failed: {1} (errno {2}).";
 
     public const string RawEmpty = "'{0}' is empty: an empty file cannot be memory-mapped (np.memmap refuses it too).";
     public const string RawOffsetPastEnd = "'{0}': the offset {1} is past the end of the file ({2} bytes).";

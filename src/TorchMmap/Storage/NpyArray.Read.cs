@@ -38,9 +38,9 @@ public sealed unsafe partial class NpyArray
             if (RowElements == 0)
                 return result;
             if (IsFortranOrder)
-                CopyFortranRows(lease.Pointer, start, null, count, dst);
+                CopyFortranRows(lease, start, null, count, dst);
             else
-                ElementCopier.Load(lease.Pointer + DataStart + start * RowBytes, dst, count * RowElements, DType);
+                LoadElements(lease, DataStart + start * RowBytes, dst, count * RowElements);
             return result;
         }
         catch
@@ -103,7 +103,7 @@ public sealed unsafe partial class NpyArray
             try
             {
                 using MappedFile.Lease lease = _file.AcquireForAccess();
-                ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(result, nameof(result)), Header.ElementCount, DType);
+                LoadElements(lease, DataStart, TensorMemory.DataPointer(result, nameof(result)), Header.ElementCount);
                 return result;
             }
             catch
@@ -119,7 +119,7 @@ public sealed unsafe partial class NpyArray
         Array.Reverse(reversed);
         Tensor raw = TensorMemory.Empty(reversed, DType.ScalarType);
         using (MappedFile.Lease lease = _file.AcquireForAccess())
-            ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount, DType);
+            LoadElements(lease, DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount);
         long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
         return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
     }
@@ -164,35 +164,68 @@ public sealed unsafe partial class NpyArray
         int parts = (int)Math.Min(threads, Math.Min(indices.Length, Math.Max(1, totalBytes / ParallelThresholdBytes)));
         if (parts <= 1)
         {
-            CopyRange(lease.Pointer, indices, dst);
+            CopyRange(lease, indices, dst);
             return;
         }
         fixed (long* first = indices)
         {
-            nint ip = (nint)first, src = (nint)lease.Pointer, dp = (nint)dst;
+            nint ip = (nint)first, dp = (nint)dst;
             int n = indices.Length;
+            MappedFile.Lease shared = lease;
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
                 int from = (int)((long)n * p / parts);
                 int to = (int)((long)n * (p + 1) / parts);
                 var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
-                CopyRange((byte*)src, slice, (byte*)dp + from * LoadedRowBytes);
+                CopyRange(shared, slice, (byte*)dp + from * LoadedRowBytes);
             });
         }
+    }
+
+    // Copies the rows at indices to dst: plain loads while the file lease holds, otherwise by the kernel.
+    private void CopyRange(in MappedFile.Lease lease, ReadOnlySpan<long> indices, byte* dst)
+    {
+        if (IsFortranOrder)
+        {
+            fixed (long* rows = indices)
+                CopyFortranRows(lease, 0, rows, indices.Length, dst);
+        }
+        else if (lease.IsPlain)
+        {
+            CopyRangePlain(lease.Pointer, indices, dst);
+        }
+        else
+        {
+            CopyRangeByKernel(lease, indices, dst);
+        }
+    }
+
+    // Each run of consecutive indices is one run of the kernel copy (or one staged conversion).
+    private void CopyRangeByKernel(in MappedFile.Lease lease, ReadOnlySpan<long> indices, byte* dst)
+    {
+        long loadedRow = LoadedRowBytes;
+        using MappingCopy batch = lease.Batch(write: false);
+        int k = 0;
+        while (k < indices.Length)
+        {
+            int end = k + 1;
+            while (end < indices.Length && indices[end] == indices[end - 1] + 1)
+                end++;
+            if (NeedsLoadConversion)
+                LoadElements(lease, DataStart + indices[k] * RowBytes, dst + k * loadedRow, (end - k) * RowElements);
+            else
+                batch.Add(DataStart + indices[k] * RowBytes, dst + k * loadedRow, (end - k) * RowBytes);
+            k = end;
+        }
+        batch.Flush();
     }
 
     // Runs of consecutive indices are copied with one call each. Fully optimised from the first call: an epoch makes only
     // a few hundred calls, too few for tiered compilation to promote the loop before the epoch is over.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CopyRange(byte* file, ReadOnlySpan<long> indices, byte* dst)
+    private void CopyRangePlain(byte* file, ReadOnlySpan<long> indices, byte* dst)
     {
         long loadedRow = LoadedRowBytes;
-        if (IsFortranOrder)
-        {
-            fixed (long* rows = indices)
-                CopyFortranRows(file, 0, rows, indices.Length, dst);
-            return;
-        }
         byte* data = file + DataStart;
         // Rows in shuffled order sit at random places: each starts with a cache and TLB miss. Asking for the start of the
         // row a few positions ahead lets those misses overlap with the copy of the current one.
