@@ -17,7 +17,8 @@ public static class Npy
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
-    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="IOException">The file cannot be read, or is not a regular file (a FIFO, a device, a directory).</exception>
+    /// <exception cref="InsufficientMemoryException">The array is larger than the memory the process can have; nothing was allocated.</exception>
     public static Tensor Load(string path, NpyReadOptions? options = null)
     {
         using NpyArray array = NpyArray.Open(path, NpyMode.ReadOnly, options);
@@ -143,7 +144,7 @@ public static class Npy
             using NpyArray array = NpyArray.OpenNpzEntry(path, entry.ArrayName);
             return array.ToTensor();
         }
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using FileStream file = InputFile.Open(path, bufferSize: 4096);
         using var inflate = new DeflateStream(new SubReadStream(file, entry.DataOffset, entry.CompressedSize), CompressionMode.Decompress);
         var checkedStream = new Crc32ReadStream(inflate);
         Tensor? tensor = null;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Idx;
 
@@ -60,7 +61,7 @@ public sealed class IdxReader : IDisposable
     public static IdxReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        FileStream file = InputFile.Open(path, FileAccess.Read, 1 << 16, FileShare.Read);
         Stream stream = file;
         try
         {

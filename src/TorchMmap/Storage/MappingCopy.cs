@@ -31,6 +31,14 @@ internal sealed unsafe class MappingCopy : IDisposable
     private int _count;
     private long _bytes;
 
+    /// <summary>True once <c>process_vm_readv</c> has been refused in this process: runs are then copied through the file.
+    /// Tests set it to exercise that path.</summary>
+    internal static bool VmCallsRefused
+    {
+        get => Volatile.Read(ref s_vmCallsRefused) != 0;
+        set => Volatile.Write(ref s_vmCallsRefused, value ? 1 : 0);
+    }
+
     /// <summary>Starts a batch of runs for <paramref name="file"/>, whose mapping starts at <paramref name="mapping"/>.</summary>
     /// <param name="file">The mapped file, for its handle, mode and messages.</param>
     /// <param name="mapping">The address of file offset 0 (from a lease the caller holds).</param>
@@ -144,6 +152,9 @@ internal sealed unsafe class MappingCopy : IDisposable
                 Buffer.MemoryCopy(_base + offset, local, bytes, bytes);
             return;
         }
+        // pwrite past the end would lengthen the file where the mapping's store would fault: refuse it the same way.
+        if (_write && _file.CurrentFileLength() < offset + bytes)
+            throw _file.CopyFailed(LibC.EFault);
         while (bytes > 0)
         {
             nuint chunk = (nuint)Math.Min(bytes, MaxCallBytes);

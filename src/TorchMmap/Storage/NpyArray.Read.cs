@@ -22,6 +22,8 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Length"/>].</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
+    /// <exception cref="InsufficientMemoryException">The result is larger than the memory the process can have.</exception>
     public Tensor ReadRows(long start, long count)
     {
         long length = Length;
@@ -29,7 +31,7 @@ public sealed unsafe partial class NpyArray
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start, length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, length - start);
-        Tensor result = TensorMemory.Empty(BatchShape(count), DType.ScalarType);
+        Tensor result = TensorMemory.EmptyForLoad(BatchShape(count), DType.ScalarType, Path, $"{count} rows");
         try
         {
             using MappedFile.Lease lease = _file.AcquireForAccess();
@@ -57,11 +59,13 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
+    /// <exception cref="InsufficientMemoryException">The result is larger than the memory the process can have.</exception>
     public Tensor Gather(ReadOnlySpan<long> indices, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         CheckIndices(indices);
-        Tensor result = TensorMemory.Empty(BatchShape(indices.Length), DType.ScalarType);
+        Tensor result = TensorMemory.EmptyForLoad(BatchShape(indices.Length), DType.ScalarType, Path, $"{indices.Length} rows");
         try
         {
             GatherCore(indices, TensorMemory.DataPointer(result, nameof(result)), threads);
@@ -82,6 +86,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong shape, type, device or layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
     public void GatherInto(ReadOnlySpan<long> indices, Tensor destination, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -94,12 +99,14 @@ public sealed unsafe partial class NpyArray
     /// <summary>Copies the whole array into a new tensor of the same shape, as <c>np.load</c> (Fortran-order files come back in C order).</summary>
     /// <returns>A new CPU tensor; the caller owns it.</returns>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
+    /// <exception cref="InsufficientMemoryException">The result is larger than the memory the process can have.</exception>
     public Tensor ToTensor()
     {
         ReadOnlySpan<long> shape = ShapeSpan;
         if (!IsFortranOrder || Rank < 2)
         {
-            Tensor result = TensorMemory.Empty(shape, DType.ScalarType);
+            Tensor result = TensorMemory.EmptyForLoad(shape, DType.ScalarType, Path, $"the array {Header.FormatShape()}");
             try
             {
                 using MappedFile.Lease lease = _file.AcquireForAccess();
@@ -117,7 +124,7 @@ public sealed unsafe partial class NpyArray
         using DisposeScope scope = torch.NewDisposeScope();
         long[] reversed = shape.ToArray();
         Array.Reverse(reversed);
-        Tensor raw = TensorMemory.Empty(reversed, DType.ScalarType);
+        Tensor raw = TensorMemory.EmptyForLoad(reversed, DType.ScalarType, Path, $"the array {Header.FormatShape()}");
         using (MappedFile.Lease lease = _file.AcquireForAccess())
             LoadElements(lease, DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount);
         long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
@@ -172,13 +179,21 @@ public sealed unsafe partial class NpyArray
             nint ip = (nint)first, dp = (nint)dst;
             int n = indices.Length;
             MappedFile.Lease shared = lease;
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            try
             {
-                int from = (int)((long)n * p / parts);
-                int to = (int)((long)n * (p + 1) / parts);
-                var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
-                CopyRange(shared, slice, (byte*)dp + from * LoadedRowBytes);
-            });
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+                {
+                    int from = (int)((long)n * p / parts);
+                    int to = (int)((long)n * (p + 1) / parts);
+                    var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
+                    CopyRange(shared, slice, (byte*)dp + from * LoadedRowBytes);
+                });
+            }
+            catch (AggregateException ex)
+            {
+                // A part that met a vanished page throws as a one-thread copy would, not wrapped.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.Flatten().InnerExceptions[0]);
+            }
         }
     }
 

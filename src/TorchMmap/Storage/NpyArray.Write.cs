@@ -14,6 +14,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="InvalidOperationException">The array was opened <see cref="NpyMode.ReadOnly"/>, or is 0-d.</exception>
     /// <exception cref="ArgumentException"><paramref name="rows"/> has the wrong type, shape or device, or holds values the file's dtype cannot.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The rows do not fit in [0, <see cref="Length"/>).</exception>
+    /// <exception cref="InvalidDataException">The file was truncated since it was opened.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
     public void WriteRows(long start, Tensor rows)
     {
