@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchMmap.Internal;
 using TorchMmap.Storage;
 using TorchSharp;
@@ -137,6 +138,24 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
         return batch;
     }
 
+    /// <summary>The token files' dtypes, total length, sizes and a sample of their bytes, with the window size and stride (computed
+    /// once): a loader's <c>state_dict</c> records it so a run resumes only on the same tokens cut the same way.</summary>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    public DatasetFingerprint Fingerprint
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _fingerprint ??= new DatasetFingerprint(
+                Count,
+                [new ArrayFingerprint("tokens", string.Join(",", Tokens.Files.Select(f => f.DType.Descr).Distinct()), [Tokens.Count], Tokens.Files.Sum(f => new FileInfo(f.Path).Length), DatasetFingerprint.SampleContent(Tokens.Files.Select(f => f.Path)))],
+                FormattableString.Invariant($"windows of {BlockSize} tokens every {Stride}"));
+        }
+    }
+
+    private DatasetFingerprint? _fingerprint;
+
     /// <inheritdoc />
     public void WillNeed(ReadOnlySpan<long> indices)
     {
@@ -227,6 +246,8 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
         }
     }
 
+    // Fully optimised from the first call, as the other copy loops: an epoch is too few calls for tiering to promote it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillRange(ReadOnlySpan<long> indices, long* x, long* y)
     {
         int t = BlockSize;

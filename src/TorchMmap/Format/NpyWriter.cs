@@ -21,14 +21,12 @@ public sealed class NpyWriter : IDisposable
 
     private readonly long[] _rowShape;
     private readonly NpyHeader _provisional;
-    private FileStream? _stream;
+    private readonly PendingFile _file;
     private bool _completed;
 
-    private NpyWriter(string path, string tempPath, FileStream stream, NpyDType dtype, long[] rowShape, NpyHeader provisional)
+    private NpyWriter(PendingFile file, NpyDType dtype, long[] rowShape, NpyHeader provisional)
     {
-        Path = path;
-        TempPath = tempPath;
-        _stream = stream;
+        _file = file;
         DType = dtype;
         _rowShape = rowShape;
         _provisional = provisional;
@@ -37,10 +35,10 @@ public sealed class NpyWriter : IDisposable
     }
 
     /// <summary>The final path of the file.</summary>
-    public string Path { get; }
+    public string Path => _file.Path;
 
     /// <summary>The temporary file being written until <see cref="Complete"/>.</summary>
-    public string TempPath { get; }
+    public string TempPath => _file.TempPath;
 
     /// <summary>The element type written.</summary>
     public NpyDType DType { get; }
@@ -76,22 +74,8 @@ public sealed class NpyWriter : IDisposable
         long[] shape = new long[rowShape.Length + 1];
         rowShape.CopyTo(shape.AsSpan(1));
         NpyHeader provisional = NpyHeader.Create(dtype, shape);
-        string full = System.IO.Path.GetFullPath(path);
-        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        // Readers may look at the temporary file (it must read as invalid); no one else may write it.
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, BufferSize);
-        try
-        {
-            // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
-            stream.Write(new byte[provisional.EncodedLength]);
-            return new NpyWriter(path, temp, stream, dtype, rowShape.ToArray(), provisional);
-        }
-        catch
-        {
-            stream.Dispose();
-            File.Delete(temp);
-            throw;
-        }
+        // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
+        return new NpyWriter(PendingFile.Create(path, provisional.EncodedLength, BufferSize), dtype, rowShape.ToArray(), provisional);
     }
 
     /// <summary>Appends the rows of <paramref name="rows"/>, a CPU tensor of shape (k, *RowShape) and the writer's type.</summary>
@@ -153,55 +137,31 @@ public sealed class NpyWriter : IDisposable
     /// <exception cref="IOException">The file cannot be written or moved; the writer is then disposed and its temporary file deleted.</exception>
     public void Complete()
     {
-        FileStream stream = ThrowIfNotWritable();
+        ThrowIfNotWritable();
         long[] shape = new long[_rowShape.Length + 1];
         shape[0] = RowCount;
         _rowShape.CopyTo(shape, 1);
         NpyHeader header = _provisional.WithShape(shape);
-        try
-        {
-            stream.Flush();
-            stream.Position = 0;
-            header.WriteTo(stream);
-            stream.Flush(flushToDisk: true);
-        }
-        catch
-        {
-            // A failed fix-up leaves the writer disposed and its temporary file deleted.
-            Dispose();
-            throw;
-        }
-        _stream = null;
-        stream.Dispose();
-        try
-        {
-            File.Move(TempPath, Path, overwrite: true);
-        }
-        catch
-        {
-            // The temporary file now holds a valid header: never leave it behind.
-            File.Delete(TempPath);
-            throw;
-        }
+        // A failed fix-up or move leaves the writer disposed and its temporary file deleted.
+        _file.Commit(header.ToArray());
         _completed = true;
     }
 
     /// <summary>Closes the writer; if it was not completed, deletes the temporary file and leaves <see cref="Path"/> as it was.</summary>
-    public void Dispose()
-    {
-        FileStream? stream = Interlocked.Exchange(ref _stream, null);
-        if (stream is null)
-            return;
-        stream.Dispose();
-        if (!_completed)
-            File.Delete(TempPath);
-    }
+    public void Dispose() => _file.Dispose();
 
     private FileStream ThrowIfNotWritable()
     {
         if (_completed)
             throw new InvalidOperationException($"The writer for '{Path}' is already completed.");
-        return _stream ?? throw new ObjectDisposedException(nameof(NpyWriter), $"The writer for '{Path}' has been disposed.");
+        try
+        {
+            return _file.Stream;
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(nameof(NpyWriter), $"The writer for '{Path}' has been disposed.");
+        }
     }
 
     private static unsafe void WriteRaw(Stream stream, byte* p, long bytes)

@@ -49,16 +49,17 @@ public sealed class NpyDataLoaderElasticTests : IDisposable
 
     [Fact]
     public void LoadStateDict_RandomWorldChanges_NeverRepeatOrSkipASample() =>
-        Gen.Select(Gen.Long[1, 120], Gen.Int[0, 3], Gen.Int[1, 4].Select(Gen.Int[1, 4]).Array[2, 5]).Sample((rows, batchPick, phaseSpec) =>
+        Gen.Select(Gen.Long[1, 120], Gen.Int[0, 3], Gen.Int[1, 4].Select(Gen.Int[1, 4]).Array[2, 5], Gen.Int[0, 3]).Sample((rows, batchPick, phaseSpec, kindPick) =>
         {
             int globalBatch = new[] { 12, 24, 36, 60 }[batchPick];
+            string kind = new[] { "feistel", "distributed", "block", "sequential" }[kindPick];
             using var files = new DataFiles();
             (string x, string y) = files.Write(rows);
             using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
-            List<long>[] seen = RunPhases(dataset, "feistel", rows, globalBatch, phaseSpec);
+            List<long>[] seen = RunPhases(dataset, kind, rows, globalBatch, phaseSpec);
             for (int epoch = 0; epoch < seen.Length; epoch++)
             {
-                var single = new FeistelSampler(rows, seed: 17, num_replicas: 1, rank: 0);
+                Sampler single = MakeSampler(kind, rows, 1, 0);
                 single.SetEpoch(epoch);
                 long[] order = single.GetIndices();
                 List<long> global = seen[epoch];
@@ -67,7 +68,7 @@ public sealed class NpyDataLoaderElasticTests : IDisposable
                 // Anything past the rows is PyTorch's padding: the order again from its start.
                 Assert.Equal(Enumerable.Range(0, global.Count - real).Select(p => order[p % rows]), global.Skip(real));
             }
-        }, iter: 40);
+        }, iter: 60);
 
     [Fact]
     public void StateDict_AllRanks_ReportTheSameGlobalPosition()

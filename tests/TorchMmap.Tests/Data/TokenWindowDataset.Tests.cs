@@ -202,6 +202,21 @@ public sealed class TokenWindowDatasetTests : IDisposable
         Assert.Equal(expected.Skip(20), Starts(resumed));
     }
 
+    [Fact]
+    public void LoadStateDict_OtherStrideOrOtherTokens_IsRefused()
+    {
+        using TokenStream stream = Positions(3000);
+        using var windows = new TokenWindowDataset(stream, 12);
+        using var loader = new NpyDataLoader(windows, 4, shuffle: true, seed: 1, num_workers: 0);
+        using (IEnumerator<Dictionary<string, Tensor>> e = loader.GetEnumerator())
+            Assert.True(e.MoveNext());
+        NpyLoaderState state = loader.state_dict();
+
+        using var strided = new TokenWindowDataset(stream, 12, stride: 13);
+        using var other = new NpyDataLoader(strided, 4, shuffle: true, seed: 1, num_workers: 0);
+        Assert.Throws<ArgumentException>(() => other.load_state_dict(state));
+    }
+
     // The start of each window of each batch of one epoch (x[:, 0] is the start, since tokens are positions).
     private static List<long[]> Starts(NpyDataLoader loader)
     {
