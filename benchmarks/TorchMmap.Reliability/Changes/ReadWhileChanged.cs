@@ -20,7 +20,7 @@ namespace TorchMmap.Reliability.Changes;
 public static class ReadWhileChanged
 {
     /// <summary>The readers this command can run.</summary>
-    public static readonly string[] Kinds = ["loader0", "loader2", "gather", "gather2", "readrows", "totensor", "writerows", "tokens"];
+    public static readonly string[] Kinds = ["loader0", "loader2", "loader2-self-create", "gather", "gather2", "readrows", "totensor", "writerows", "tokens"];
 
     /// <summary>Runs reader <paramref name="kind"/> over <paramref name="path"/> until it throws or <paramref name="seconds"/> pass.</summary>
     /// <param name="kind">One of <see cref="Kinds"/>.</param>
@@ -35,11 +35,21 @@ public static class ReadWhileChanged
         IDisposable owner;
         switch (kind)
         {
-            case "loader0" or "loader2":
+            case "loader0" or "loader2" or "loader2-self-create":
                 {
                     var dataset = NpyMmapDataset.Open(("x", path));
                     var loader = new NpyDataLoader(dataset, 32, shuffle: true, seed: 1, num_workers: kind == "loader0" ? 0 : 2, disposeDataset: true);
                     owner = loader;
+                    if (kind == "loader2-self-create")
+                    {
+                        // This process replaces the file it is reading with a new array of zeros, 100 ms after the first batch.
+                        _ = Task.Run(async () =>
+                        {
+                            await s_firstRead.Task.ConfigureAwait(false);
+                            await Task.Delay(100).ConfigureAwait(false);
+                            NpyArray.Create(path, Format.NpyDType.UInt8, [3, 4]).Dispose();
+                        });
+                    }
                     read = epoch =>
                     {
                         loader.SetEpoch(epoch);
@@ -121,6 +131,7 @@ public static class ReadWhileChanged
         return 0;
     }
 
+    private static readonly TaskCompletionSource s_firstRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static bool s_ready;
 
     private static void Ready()
@@ -130,5 +141,6 @@ public static class ReadWhileChanged
         s_ready = true;
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
+        s_firstRead.TrySetResult();
     }
 }

@@ -95,6 +95,23 @@ public sealed class ConcurrentChangeTests : IDisposable
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CreateOverThePath_ByTheReadingProcess_ChildNeverDies(bool leases)
+    {
+        // NpyArray.Create over a file the same process has mapped: the reader sees the file change (or, if Create replaces
+        // the file by rename, keeps reading the old one), and never faults.
+        (string path, _) = WriteFile("loader2");
+        using var child = StartReader("loader2-self-create", path, seconds: 3, leases);
+
+        int exit = child.WaitForExit(s_exitTimeout);
+
+        Assert.True(exit == 0, $"the reader died (exit code {exit}); output: {child.Output} {child.Errors}");
+        string output = child.Output;
+        Assert.True(output.Contains("COMPLETED ", StringComparison.Ordinal) || output.Contains($"CAUGHT System.IO.InvalidDataException: '{path}'", StringComparison.Ordinal), output);
+    }
+
+    [Theory]
     [InlineData("loader2", true)]
     [InlineData("loader2", false)]
     [InlineData("fortran-gather", true)]
