@@ -27,6 +27,7 @@ public sealed unsafe partial class NpyArray
         // Without the lease, columns are gathered by the kernel into a buffer first, some element positions at a time.
         long positionsPerGather = Math.Clamp(FortranBlockBytes / (block * item), 1, RowElements);
         byte* columns = lease.IsPlain ? null : (byte*)NativeMemory.Alloc((nuint)(positionsPerGather * block * item));
+        var walk = new FortranWalk(this);
         try
         {
             for (long b = 0; b < count; b += block)
@@ -36,7 +37,7 @@ public sealed unsafe partial class NpyArray
                 long* blockIndices = indices == null ? null : indices + b;
                 if (lease.IsPlain)
                 {
-                    var walk = new FortranWalk(this);
+                    walk.Reset();
                     for (long e = 0; e < RowElements; e++, walk.Next())
                         CopyColumn(lease.Pointer + DataStart + walk.Offset, blockIndices, start + b, n, raw + e * item, rowBytes, item);
                 }
@@ -153,6 +154,13 @@ public sealed unsafe partial class NpyArray
 
         /// <summary>The byte offset of the current element position.</summary>
         public long Offset { get; private set; }
+
+        /// <summary>Returns to the first element position.</summary>
+        public void Reset()
+        {
+            Array.Clear(_index);
+            Offset = 0;
+        }
 
         /// <summary>Moves to the next element position in C order (past the last, the offset returns to 0).</summary>
         public void Next()

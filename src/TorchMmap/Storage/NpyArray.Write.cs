@@ -50,12 +50,12 @@ public sealed unsafe partial class NpyArray
     {
         int loaded = DType.LoadedItemSize;
         int item = DType.ItemSize;
+        var walk = new FortranWalk(this);
         if (lease.IsPlain)
         {
-            for (long r = 0; r < count; r++)
+            for (long r = 0; r < count; r++, walk.Reset())
             {
                 byte* rowStart = lease.Pointer + DataStart + (start + r) * item;
-                var walk = new FortranWalk(this);
                 for (long e = 0; e < RowElements; e++, walk.Next())
                     ElementCopier.Store(src + (r * RowElements + e) * loaded, rowStart + walk.Offset, 1, DType);
             }
@@ -65,11 +65,10 @@ public sealed unsafe partial class NpyArray
         try
         {
             using MappingCopy batch = lease.Batch(write: true);
-            for (long r = 0; r < count; r++)
+            for (long r = 0; r < count; r++, walk.Reset())
             {
                 ElementCopier.Store(src + r * RowElements * loaded, staging, RowElements, DType);
                 long rowStart = DataStart + (start + r) * item;
-                var walk = new FortranWalk(this);
                 for (long e = 0; e < RowElements; e++, walk.Next())
                     batch.Add(rowStart + walk.Offset, staging + e * item, item);
                 // The staging row is reused for the next row: its runs must be written first.
