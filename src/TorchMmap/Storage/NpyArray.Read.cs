@@ -122,13 +122,10 @@ public sealed unsafe partial class NpyArray
 
         // Fortran order is C order of the reversed shape: read it that way, then reverse the axes.
         using DisposeScope scope = torch.NewDisposeScope();
-        long[] reversed = shape.ToArray();
-        Array.Reverse(reversed);
-        Tensor raw = TensorMemory.EmptyForLoad(reversed, DType.ScalarType, Path, $"the array {Header.FormatShape()}");
+        Tensor raw = TensorMemory.EmptyForLoad(FortranLayout.ReversedShape(shape), DType.ScalarType, Path, $"the array {Header.FormatShape()}");
         using (MappedFile.Lease lease = _file.AcquireForAccess())
             LoadElements(lease, DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount);
-        long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
-        return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
+        return FortranLayout.ToCOrder(raw).MoveToOuterDisposeScope();
     }
 
     /// <summary>The number of bytes one row takes once loaded.</summary>
@@ -151,15 +148,8 @@ public sealed unsafe partial class NpyArray
             throw new ArgumentException($"The destination has shape {Format.NpyHeader.FormatShape(destination.shape)}; {rows} rows of '{Path}' need {Format.NpyHeader.FormatShape(expected)}.", paramName);
     }
 
-    internal void CheckIndices(ReadOnlySpan<long> indices)
-    {
-        ulong length = (ulong)Length;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if ((ulong)indices[i] >= length)
-                ThrowIndexOutOfRange(indices[i], i, nameof(indices));
-        }
-    }
+    internal void CheckIndices(ReadOnlySpan<long> indices) =>
+        ThrowHelper.ThrowIfAnyOutOfRange(indices, Length, $"'{Path}'", "rows", nameof(indices));
 
     /// <summary>Copies already-checked rows to <paramref name="dst"/>, a buffer of indices.Length × <see cref="LoadedRowBytes"/> bytes.</summary>
     internal void GatherCore(ReadOnlySpan<long> indices, byte* dst, int threads)
@@ -262,7 +252,4 @@ public sealed unsafe partial class NpyArray
             k = end;
         }
     }
-
-    private void ThrowIndexOutOfRange(long index, int position, string paramName) =>
-        throw new ArgumentOutOfRangeException(paramName, index, $"Index {index} at position {position} is out of range for '{Path}', which has {Length} rows.");
 }

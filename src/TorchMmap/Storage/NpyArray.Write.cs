@@ -16,6 +16,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">The rows do not fit in [0, <see cref="Length"/>).</exception>
     /// <exception cref="InvalidDataException">The file was truncated since it was opened.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public void WriteRows(long start, Tensor rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
