@@ -32,7 +32,7 @@ internal static unsafe partial class InputFile
         if (!OperatingSystem.IsLinux())
         {
             if (Directory.Exists(path))
-                throw new IOException(Messages.Format(Messages.NotRegularFile, path, "a directory"));
+                throw new IOException(Messages.Format(Messages.NotRegularInput, path, "a directory"));
             return;
         }
         byte* buffer = stackalloc byte[256];
@@ -57,6 +57,6 @@ internal static unsafe partial class InputFile
             _ => "not a regular file",
         };
         if (kind is not null)
-            throw new IOException(Messages.Format(Messages.NotRegularFile, path, kind));
+            throw new IOException(Messages.Format(Messages.NotRegularInput, path, kind));
     }
 }

@@ -68,7 +68,7 @@ internal static partial class Messages
     public const string RawOffsetPastEnd = "'{0}': the offset {1} is past the end of the file ({2} bytes).";
     public const string RawNotWholeElements = "'{0}': the {1} bytes after offset {2} are not a whole number of {3} elements ({4} bytes each); give the shape, or the right dtype and offset.";
     public const string RawShapeInvalid = "The shape {0} for '{1}' is invalid: {2}.";
-    public const string NotRegularFile = "'{0}' is {1}, not a regular file; arrays are read only from regular files.";
+    public const string NotRegularInput = "'{0}' is {1}, not a regular file; arrays are read only from regular files.";
     public const string LoadTooLarge = "'{0}': loading {1} needs {2:N0} bytes, more than the {3:N0} bytes of memory this machine has for the process; map it with NpyArray.Open and read rows instead.";
     public const string LoadAllocationFailed = "'{0}': loading {1} needs {2:N0} bytes, which could not be allocated: {3}";
     public const string RawIsDirectory = "'{0}' is a directory, not a file.";
