@@ -36,10 +36,11 @@ public sealed class TokenCorpusTests : IDisposable
         DateTime written = File.GetLastWriteTimeUtc(first.TrainPath);
 
         TokenCorpus again = TokenCorpus.Prepare(text, _dir, TokenizerKind.Char);
+        DateTime reused = File.GetLastWriteTimeUtc(again.TrainPath);
         TokenCorpus other = TokenCorpus.Prepare(text.Replace('v', 'w'), _dir, TokenizerKind.Char);
 
         Assert.False(again.Written);
-        Assert.Equal(written, File.GetLastWriteTimeUtc(again.TrainPath));
+        Assert.Equal(written, reused);
         Assert.Equal(((CharTokenizer)first.Tokenizer).Alphabet, ((CharTokenizer)again.Tokenizer).Alphabet);
         Assert.True(other.Written);
         Assert.Contains('w', ((CharTokenizer)other.Tokenizer).Alphabet);
