@@ -29,13 +29,17 @@ public sealed class TorchMmapMarkVersionNeedWeak : Task
     /// <inheritdoc />
     public override bool Execute()
     {
+        var patched = new System.Collections.Generic.List<string>();
         foreach (ITaskItem item in Files)
         {
             string path = item.GetMetadata("FullPath");
             try
             {
                 string outcome = Patch(path, Version);
-                Log.LogMessage(MessageImportance.Normal, "TorchMmap: {0}: {1}", path, outcome);
+                if (outcome.Length == 0)
+                    patched.Add(path);
+                else
+                    Log.LogMessage(MessageImportance.Low, "TorchMmap: {0}: {1}", path, outcome);
             }
             catch (InvalidDataException ex)
             {
@@ -43,9 +47,15 @@ public sealed class TorchMmapMarkVersionNeedWeak : Task
                 Log.LogWarning("TorchMmap: {0} was not patched: {1}", path, ex.Message);
             }
         }
+        // One message per build that changed something, so a consumer sees that its output was rewritten.
+        if (patched.Count > 0)
+            Log.LogMessage(MessageImportance.High,
+                "TorchMmap: marked {0} weak in {1} (this system's libstdc++ lacks it; set TorchMmapPatchLibStdCxx=false to turn this off)",
+                Version, string.Join(", ", patched));
         return !Log.HasLoggedErrors;
     }
 
+    // Returns "" when the file was patched, else why it was left alone.
     private static string Patch(string path, string version)
     {
         byte[] elf = File.ReadAllBytes(path);
@@ -100,7 +110,7 @@ public sealed class TorchMmapMarkVersionNeedWeak : Task
                     File.WriteAllBytes(temp, elf);
                     File.Delete(path);
                     File.Move(temp, path);
-                    return "marked " + version + " weak";
+                    return "";
                 }
                 aux += U32(elf, Checked(elf, aux + 12, 4));
             }

@@ -26,6 +26,13 @@ internal static class ChildProcess
             command.Add(self);
         }
         command.AddRange(args);
+        return RunCommand(command, shellPrefix, timeout);
+    }
+
+    /// <summary>Runs any program (a Python reference, say) the same way and parses all its RESULT lines.</summary>
+    public static List<RunResult> RunCommand(IReadOnlyList<string> command, string? shellPrefix = null, TimeSpan? timeout = null)
+    {
+        IReadOnlyList<string> args = command.Skip(1).ToArray();
         ProcessStartInfo psi;
         if (shellPrefix is null)
         {

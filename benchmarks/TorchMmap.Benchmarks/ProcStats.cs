@@ -55,6 +55,19 @@ internal sealed class ProcStats : IDisposable
         return long.Parse(f[9], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Bytes this process caused to be read from storage so far (read_bytes of /proc/self/io: page faults and read-ahead included).</summary>
+    public static long DiskReadBytes()
+    {
+        if (!OperatingSystem.IsLinux())
+            return 0;
+        foreach (string line in File.ReadLines("/proc/self/io"))
+        {
+            if (line.StartsWith("read_bytes:", StringComparison.Ordinal))
+                return long.Parse(line.AsSpan("read_bytes:".Length).Trim(), CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
+
     /// <summary>Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs).</summary>
     public void ResetPeaks()
     {

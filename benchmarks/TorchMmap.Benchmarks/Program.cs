@@ -1,13 +1,14 @@
 using System.Globalization;
 using TorchMmap.Benchmarks;
 
-// Modes: hot (default) | train | cold | fortran | scale; "--child ..." is how the benchmark runs each contender in its own process.
+// Modes: hot (default) | train | cold | fortran | scale | tokens; "--child ..." is how the benchmark runs each contender in its own process.
 if (args.Length > 0 && args[0] == "--child")
 {
     return args[1] switch
     {
         "hot" => HotChild.Run(args[2], args[3], args[4], args[5], int.Parse(args[6], CultureInfo.InvariantCulture)),
         "cold" => ColdChild.Run(new Options(args.Skip(2))),
+        "tokens" => TokensChild.Run(new Options(args.Skip(2))),
         "interleaved" => InterleavedChild.Run(args[2], args[3], args[4], int.Parse(args[5], CultureInfo.InvariantCulture), args[6].Split(',')),
         _ => throw new ArgumentException($"Unknown child mode '{args[1]}'."),
     };
@@ -21,5 +22,6 @@ return mode switch
     "cold" => ColdBenchmark.Run(options),
     "fortran" => FortranBenchmark.Run(options),
     "scale" => ScaleBenchmark.Run(options),
-    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold, fortran or scale."),
+    "tokens" => TokensBenchmark.Run(options),
+    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold, fortran, scale or tokens."),
 };

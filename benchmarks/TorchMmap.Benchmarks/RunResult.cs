@@ -11,7 +11,9 @@ internal sealed record RunResult(
     long PeakRssKiB,
     long PeakAnonKiB,
     double WaitSeconds,
-    long MajorFaults)
+    long MajorFaults,
+    long[]? AnonKiBSeries = null,
+    long? DiskReadBytes = null)
 {
     public double Median
     {

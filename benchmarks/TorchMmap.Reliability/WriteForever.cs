@@ -32,4 +32,27 @@ public static class WriteForever
             }
         }
     }
+
+    /// <summary>Streams uint16 tokens into a <see cref="TokenWriter"/> of <paramref name="format"/> until killed, printing the
+    /// temporary file's path once the first megabytes are written.</summary>
+    /// <param name="format">The token file format.</param>
+    /// <param name="path">The final path.</param>
+    /// <returns>Never returns normally.</returns>
+    public static int RunTokens(TokenFileFormat format, string path)
+    {
+        using var writer = TokenWriter.Create(path, format, NpyDType.Parse("<u2"));
+        long[] chunk = new long[1 << 16];
+        bool announced = false;
+        for (long n = 0; ; n++)
+        {
+            chunk.AsSpan().Fill(n % 50257);
+            writer.Write(chunk);
+            if (!announced && writer.Count >= 1 << 20)
+            {
+                Console.Out.WriteLine(writer.TempPath);
+                Console.Out.Flush();
+                announced = true;
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 namespace FashionMnist;
 
-/// <summary>The knobs of one training run. The defaults are the tuned run the README reports.</summary>
+/// <summary>The knobs of one training run. The defaults are the tuned run docs/examples.md reports.</summary>
 public sealed record TrainingSettings
 {
     /// <summary>Passes over the training set.</summary>

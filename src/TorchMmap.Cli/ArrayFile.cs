@@ -16,13 +16,14 @@ internal static class ArrayFile
         return got == 4 && start.SequenceEqual(ZipMagic);
     }
 
-    /// <summary>The names of the arrays: "" for a .npy file, the entry names of an .npz archive.</summary>
-    public static IReadOnlyList<string> Names(string path) =>
-        IsNpz(path) ? NpzArchive.Read(path).Entries.Select(e => e.ArrayName).ToArray() : [""];
+    /// <summary>The names of the arrays: "" for a .npy or raw file, the entry names of an .npz archive.</summary>
+    public static IReadOnlyList<string> Names(string path, RawLayout? raw = null) =>
+        raw is null && IsNpz(path) ? NpzArchive.Read(path).Entries.Select(e => e.ArrayName).ToArray() : [""];
 
-    /// <summary>Maps one array; <paramref name="name"/> is "" for a .npy file.</summary>
-    public static NpyArray Open(string path, string name) =>
-        name.Length == 0 ? NpyArray.Open(path) : NpyArray.OpenNpzEntry(path, name);
+    /// <summary>Maps one array; <paramref name="name"/> is "" for a .npy file; a raw file is read as <paramref name="raw"/> says.</summary>
+    public static NpyArray Open(string path, string name, RawLayout? raw = null) =>
+        raw is not null ? NpyArray.OpenRaw(path, raw.DType, NpyMode.ReadOnly, raw.Offset, raw.Shape, raw.Fortran)
+        : name.Length == 0 ? NpyArray.Open(path) : NpyArray.OpenNpzEntry(path, name);
 
     /// <summary>How an array is named in output: the path, or path:entry.</summary>
     public static string Label(string path, string name) => name.Length == 0 ? path : $"{path}:{name}";

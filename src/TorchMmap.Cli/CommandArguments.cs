@@ -7,13 +7,27 @@ internal sealed class CommandArguments
 {
     private readonly List<string> _positional = [];
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
 
     public CommandArguments(string command, IReadOnlyList<string> args, int required, int optional, params string[] flags)
+        : this(command, args, required, optional, flags, [])
+    {
+    }
+
+    // valued: options that take a value, as "--name value".
+    public CommandArguments(string command, IReadOnlyList<string> args, int required, int optional, string[] flags, string[] valued)
     {
         Command = command;
-        foreach (string a in args)
+        for (int i = 0; i < args.Count; i++)
         {
-            if (a.StartsWith("--", StringComparison.Ordinal))
+            string a = args[i];
+            if (valued.Contains(a))
+            {
+                if (i + 1 >= args.Count)
+                    throw new UsageException($"'{command}': the option '{a}' needs a value.");
+                _values[a] = args[++i];
+            }
+            else if (a.StartsWith("--", StringComparison.Ordinal))
             {
                 if (!flags.Contains(a))
                     throw new UsageException($"'{command}' has no option '{a}'.");
@@ -37,6 +51,9 @@ internal sealed class CommandArguments
     public int Count => _positional.Count;
 
     public bool Has(string flag) => _flags.Contains(flag);
+
+    /// <summary>The value of a valued option, or null when it was not given.</summary>
+    public string? Value(string option) => _values.GetValueOrDefault(option);
 
     public long PositiveLong(int index, long fallback)
     {

@@ -22,6 +22,7 @@ public static class NpyTool
         "  help               this text",
         "",
         "FILE may be a .npy file or an .npz archive (each array in turn).",
+        RawLayout.UsageLine,
         $"exit codes: {ExitCodes.Success} success (verify: valid), {ExitCodes.InvalidFile} invalid or unreadable data (verify: invalid), " +
         $"{ExitCodes.Usage} usage error, {ExitCodes.IOError} file missing or I/O error");
 
@@ -47,11 +48,11 @@ public static class NpyTool
                     stdout.WriteLine(UsageText);
                     return ExitCodes.Success;
                 case "info":
-                    return InfoCommand.Run(new CommandArguments("info", rest, 1, 0), stdout);
+                    return InfoCommand.Run(new CommandArguments("info", rest, 1, 0, RawLayout.Flags, RawLayout.Valued), stdout);
                 case "head":
-                    return HeadCommand.Run(new CommandArguments("head", rest, 1, 1), stdout);
+                    return HeadCommand.Run(new CommandArguments("head", rest, 1, 1, RawLayout.Flags, RawLayout.Valued), stdout);
                 case "stats":
-                    return StatsCommand.Run(new CommandArguments("stats", rest, 1, 0), stdout);
+                    return StatsCommand.Run(new CommandArguments("stats", rest, 1, 0, RawLayout.Flags, RawLayout.Valued), stdout);
                 case "convert-idx":
                     return ConvertIdxCommand.Run(new CommandArguments("convert-idx", rest, 2, 0, "--channel-axis", "--int64-labels"), stdout, stderr);
                 case "tokens":

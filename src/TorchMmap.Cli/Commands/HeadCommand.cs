@@ -15,10 +15,11 @@ internal static class HeadCommand
     public static int Run(CommandArguments args, TextWriter stdout)
     {
         string path = args[0];
+        RawLayout? raw = RawLayout.From(args);
         long rows = args.PositiveLong(1, 5);
-        foreach (string name in ArrayFile.Names(path))
+        foreach (string name in ArrayFile.Names(path, raw))
         {
-            using NpyArray array = ArrayFile.Open(path, name);
+            using NpyArray array = ArrayFile.Open(path, name, raw);
             if (name.Length > 0)
                 stdout.WriteLine($"{name}:");
             if (array.Rank == 0)

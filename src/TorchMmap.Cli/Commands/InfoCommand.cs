@@ -11,6 +11,8 @@ internal static class InfoCommand
     public static int Run(CommandArguments args, TextWriter stdout)
     {
         string path = args[0];
+        if (RawLayout.From(args) is RawLayout raw)
+            return DescribeRaw(path, raw, stdout) ? ExitCodes.Success : ExitCodes.InvalidFile;
         if (!ArrayFile.IsNpz(path))
             return Describe(path, stdout) ? ExitCodes.Success : ExitCodes.InvalidFile;
         NpzArchive archive = NpzArchive.Read(path);
@@ -43,6 +45,33 @@ internal static class InfoCommand
         long extra = fileLength - header.DataOffset - header.DataLength;
         stdout.WriteLine(extra == 0 ? "valid:         yes" : $"valid:         yes ({extra} bytes after the data are ignored)");
         return true;
+    }
+
+    // A headerless file read as the caller said: what np.memmap would map, or why it cannot.
+    private static bool DescribeRaw(string path, RawLayout raw, TextWriter stdout)
+    {
+        long fileLength = new FileInfo(path).Length;
+        stdout.WriteLine($"file:          {path}");
+        stdout.WriteLine($"file size:     {fileLength} bytes");
+        stdout.WriteLine("layout:        raw (headerless, as np.memmap); dtype, offset, shape and order as given");
+        try
+        {
+            using TorchMmap.Storage.NpyArray array = TorchMmap.Storage.NpyArray.OpenRaw(path, raw.DType, TorchMmap.Storage.NpyMode.ReadOnly, raw.Offset, raw.Shape, raw.Fortran);
+            NpyHeader header = array.Header;
+            stdout.WriteLine($"dtype:         {header.Descr} ({header.DType.ScalarType})");
+            stdout.WriteLine($"shape:         {header.FormatShape()}{(raw.Shape is null ? " (inferred from the file size)" : "")}");
+            stdout.WriteLine($"fortran order: {(header.FortranOrder ? "True" : "False")}");
+            stdout.WriteLine($"data offset:   {array.DataStart}");
+            stdout.WriteLine($"data size:     {header.DataLength} bytes ({header.ElementCount} elements)");
+            long extra = fileLength - array.DataStart - header.DataLength;
+            stdout.WriteLine(extra == 0 ? "valid:         yes" : $"valid:         yes ({extra} bytes after the data are ignored)");
+            return true;
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException)
+        {
+            stdout.WriteLine($"valid:         no: {e.Message}");
+            return false;
+        }
     }
 
     private static bool DescribeEntry(string path, NpzEntry entry, TextWriter stdout)

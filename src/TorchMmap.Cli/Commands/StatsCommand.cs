@@ -19,9 +19,10 @@ internal static class StatsCommand
     public static int Run(CommandArguments args, TextWriter stdout)
     {
         string path = args[0];
-        foreach (string name in ArrayFile.Names(path))
+        RawLayout? raw = RawLayout.From(args);
+        foreach (string name in ArrayFile.Names(path, raw))
         {
-            using NpyArray array = ArrayFile.Open(path, name);
+            using NpyArray array = ArrayFile.Open(path, name, raw);
             if (array.DType.Kind == Format.NpyKind.Complex)
                 throw new NotSupportedException($"'{ArrayFile.Label(path, name)}' is {array.DType.Descr}: complex numbers have no min or max.");
             (long count, double min, double max, double mean) = Compute(array);

@@ -127,6 +127,17 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         return new NpyMmapDataset(arrays.Select(a => new NpyColumn(a.Name, [a.Array], ownsShards: false)).ToArray());
     }
 
+    /// <summary>Builds a dataset over shards the caller opened (for example headerless files mapped with <see cref="NpyArray.OpenRaw"/>),
+    /// each name's shards read as one long array; the caller keeps ownership.</summary>
+    /// <param name="arrays">Pairs of name and the shards, in order; the arrays are not disposed with the dataset.</param>
+    /// <returns>The dataset.</returns>
+    /// <exception cref="ArgumentException">No arrays or shards, a duplicate name, shards that differ in dtype or row shape, or total lengths that differ.</exception>
+    public static NpyMmapDataset FromShards(params (string Name, IReadOnlyList<NpyArray> Shards)[] arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        return new NpyMmapDataset(arrays.Select(a => new NpyColumn(a.Name, a.Shards?.ToArray() ?? throw new ArgumentNullException(nameof(arrays)), ownsShards: false)).ToArray());
+    }
+
     /// <summary>The number of samples: the common first dimension.</summary>
     public override long Count => _columns[0].Length;
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchMmap.Internal;
 using TorchMmap.Storage;
 using TorchSharp;
@@ -245,6 +246,8 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
         }
     }
 
+    // Fully optimised from the first call, as the other copy loops: an epoch is too few calls for tiering to promote it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillRange(ReadOnlySpan<long> indices, long* x, long* y)
     {
         int t = BlockSize;

@@ -37,6 +37,9 @@ public sealed class TokenWriter : ITokenSink, IDisposable
     /// <summary>The final path of the file.</summary>
     public string Path { get; }
 
+    /// <summary>The temporary file being written until <see cref="Complete"/> (hidden, beside <see cref="Path"/>).</summary>
+    public string TempPath => _npy?.TempPath ?? _file!.TempPath;
+
     /// <summary>The file's format.</summary>
     public TokenFileFormat Format { get; }
 

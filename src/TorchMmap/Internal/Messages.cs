@@ -3,7 +3,7 @@ using System.Globalization;
 namespace TorchMmap.Internal;
 
 /// <summary>Every message the library throws, by name, so wording stays consistent and each one names the file.</summary>
-internal static class Messages
+internal static partial class Messages
 {
     public const string EmptyFile = "'{0}' is empty: a .npy file starts with a {1}-byte preamble.";
     public const string FileTooShort = "'{0}' is {1} bytes long, too short for a .npy preamble ({2} bytes).";

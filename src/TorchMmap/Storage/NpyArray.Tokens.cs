@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchMmap.Internal;
 
 namespace TorchMmap.Storage;
@@ -10,6 +11,7 @@ public sealed unsafe partial class NpyArray
     /// <summary>Widens elements [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) of a 1-D integer
     /// array to int64 at <paramref name="dst"/>, through a lease the caller holds. The range is checked by the caller.</summary>
     /// <exception cref="InvalidDataException">A uint64 token does not fit int64.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void WidenTokens(in MappedFile.Lease lease, long start, long count, long* dst)
     {
         long bad = TokenCopier.Widen(lease.Pointer + DataStart + start * DType.ItemSize, dst, count, DType);

@@ -8,7 +8,8 @@ namespace TorchMmap.Storage;
 /// <summary>
 /// Widens stored integer tokens of any width and byte order to int64 in one pass from the mapping to the destination, the
 /// way <c>x[i:i+T].astype(np.int64)</c> does, without an intermediate buffer. Little-endian uint16 and uint32 (nanoGPT,
-/// llm.c) take a vectorised path.
+/// llm.c) take a vectorised path. Every method is fully optimised from its first call: a hot loop that starts in tier-0 code
+/// (where vector operations are not intrinsics) runs an order of magnitude slower until tiering catches up.
 /// </summary>
 internal static unsafe class TokenCopier
 {
@@ -71,6 +72,7 @@ internal static unsafe class TokenCopier
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WidenUInt16(ushort* src, long* dst, long count)
     {
         long i = 0;
@@ -106,6 +108,7 @@ internal static unsafe class TokenCopier
             dst[i] = src[i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WidenUInt32(uint* src, long* dst, long count)
     {
         long i = 0;

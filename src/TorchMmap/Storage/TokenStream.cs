@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchMmap.Format;
 
 namespace TorchMmap.Storage;
@@ -170,6 +171,7 @@ public sealed unsafe class TokenStream : IDisposable
 
     /// <summary>Widens tokens [start, start + count) to <paramref name="dst"/>, taking a lease on each file the range touches
     /// the first time it does (so a batch costs one length check per file, not one per window).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void CopyCore(ref Leases leases, long start, long count, long* dst)
     {
         while (count > 0)

@@ -88,4 +88,40 @@ public sealed class LlmcShardHeaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => LlmcShardHeader.ForGpt2((long)int.MaxValue + 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => LlmcShardHeader.ForGpt2(-1));
     }
+
+    [Fact]
+    public void Parse_RandomHeadersAndLengths_EitherValidOrInvalidDataNamingTheFile()
+    {
+        // Magic, version and count from small sets around the valid values and from anywhere; lengths around the exact size.
+        var random = new Random(20240520);
+        int[] magics = [20240520, 20240801, 20240522, 0, -1];
+        int[] versions = [1, 7, 0, 2, -7];
+        int valid = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            int magic = random.Next(4) == 0 ? random.Next(int.MinValue, int.MaxValue) : magics[random.Next(magics.Length)];
+            int version = random.Next(4) == 0 ? random.Next() : versions[random.Next(versions.Length)];
+            int count = random.Next(3) switch { 0 => random.Next(-5, 5), 1 => random.Next(), _ => random.Next(0, 1000) };
+            byte[] header = Header(magic, version, count);
+            int given = random.Next(5) == 0 ? random.Next(0, 1025) : 1024;
+            long length = random.Next(3) switch
+            {
+                0 => 1024 + (long)count * (magic == 20240801 ? 4 : 2),
+                1 => 1024 + (long)count * (magic == 20240801 ? 4 : 2) + random.Next(-3, 4),
+                _ => random.NextInt64(0, 1L << 40),
+            };
+            try
+            {
+                LlmcShardHeader h = LlmcShardHeader.Parse(header.AsSpan(0, given), "/fuzz/s.bin", length);
+                Assert.Equal(1024 + h.TokenCount * h.DType.ItemSize, length);
+                Assert.True((magic, version) is (20240520, 1) or (20240801, 7));
+                valid++;
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.Contains("/fuzz/s.bin", e.Message);
+            }
+        }
+        Assert.InRange(valid, 100, 19_000);
+    }
 }

@@ -288,3 +288,52 @@ np.ascontiguousarray(m).astype(loaded).tofile(out)
         Assert.Equal(6, new FileInfo(path).Length);
     }
 }
+
+public sealed class NpyArrayRawDatasetTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("torchmmap-rawdata-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Loader_RawShardsAndARawLabelFile_BatchesEqualTheRowsWritten()
+    {
+        // Images (N, 2, 3) float32 in two headerless shards of 30 and 13 rows at offset 64; labels one raw int64 file.
+        var images = new List<NpyArray>();
+        long start = 0;
+        foreach (long rows in new long[] { 30, 13 })
+        {
+            string path = Path.Combine(_dir, $"x{images.Count}.bin");
+            using (NpyArray created = NpyArray.CreateRaw(path, NpyDType.Float32, [rows, 2, 3], offset: 64))
+            using (Tensor values = torch.arange(start * 6, (start + rows) * 6, dtype: ScalarType.Float32).reshape(rows, 2, 3))
+                created.WriteRows(0, values);
+            images.Add(NpyArray.OpenRaw(path, NpyDType.Float32, offset: 64, shape: [rows, 2, 3]));
+            start += rows;
+        }
+        string labelsPath = Path.Combine(_dir, "y.bin");
+        using (NpyArray created = NpyArray.CreateRaw(labelsPath, NpyDType.Int64, [43]))
+        using (Tensor values = torch.arange(43, dtype: ScalarType.Int64))
+            created.WriteRows(0, values);
+        using NpyArray labels = NpyArray.OpenRaw(labelsPath, NpyDType.Int64);
+        try
+        {
+            using var dataset = TorchMmap.Data.NpyMmapDataset.FromShards(("image", images), ("label", [labels]));
+            using var loader = new TorchMmap.Data.NpyDataLoader(dataset, batchSize: 8, shuffle: true, seed: 3, num_workers: 2);
+            long seen = 0;
+            foreach (Dictionary<string, Tensor> batch in loader)
+            {
+                long[] label = batch["label"].data<long>().ToArray();
+                float[] image = batch["image"].data<float>().ToArray();
+                for (int r = 0; r < label.Length; r++)
+                    Assert.Equal(Enumerable.Range(0, 6).Select(k => (float)(label[r] * 6 + k)), image[(r * 6)..((r + 1) * 6)]);
+                seen += label.Length;
+            }
+            Assert.Equal(43, seen);
+        }
+        finally
+        {
+            foreach (NpyArray a in images)
+                a.Dispose();
+        }
+    }
+}

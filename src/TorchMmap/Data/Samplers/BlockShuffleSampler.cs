@@ -173,8 +173,10 @@ public sealed class BlockShuffleSampler : Sampler
         var blocks = new FeistelPermutation((ulong)BlockCount, SplitMix64.StreamKey(epochSeed, 0));
         long shortSlot = _shortfall == 0 ? -1 : (long)blocks.Inverse((ulong)(BlockCount - 1));
 
-        long window = -1, windowStart = 0;
+        long window = -1, windowStart = 0, firstSlot = 0;
         FeistelPermutation rows = default;
+        // The blocks of the current window, looked up once per window rather than once per row (for windows of sane size).
+        Span<long> windowBlocks = WindowBlocks <= 512 ? stackalloc long[WindowBlocks] : default;
         for (int j = 0; j < destination.Length; j++)
         {
             long position = start + (j * stride);
@@ -184,16 +186,22 @@ public sealed class BlockShuffleSampler : Sampler
                 // Window w is slots [w * WindowBlocks, ...); its rows are shuffled by its own permutation, so any window
                 // is computed without the ones before it.
                 window = slot / WindowBlocks;
-                long firstSlot = window * WindowBlocks;
+                firstSlot = window * WindowBlocks;
+                long endSlot = Math.Min(BlockCount, firstSlot + WindowBlocks);
                 windowStart = SlotStart(firstSlot, shortSlot);
-                long windowEnd = SlotStart(Math.Min(BlockCount, firstSlot + WindowBlocks), shortSlot);
+                long windowEnd = SlotStart(endSlot, shortSlot);
                 rows = new FeistelPermutation((ulong)(windowEnd - windowStart), SplitMix64.StreamKey(epochSeed, (ulong)window + 1));
+                for (int k = 0; k < windowBlocks.Length && firstSlot + k < endSlot; k++)
+                {
+                    windowBlocks[k] = (long)blocks[(ulong)(firstSlot + k)];
+                }
             }
 
             // The window's rows, in slot order, occupy the same positions as the window; the permutation picks one.
             long picked = windowStart + (long)rows[(ulong)(position - windowStart)];
             long pickedSlot = SlotAt(picked, shortSlot);
-            destination[j] = ((long)blocks[(ulong)pickedSlot] * BlockRows) + (picked - SlotStart(pickedSlot, shortSlot));
+            long block = windowBlocks.IsEmpty ? (long)blocks[(ulong)pickedSlot] : windowBlocks[(int)(pickedSlot - firstSlot)];
+            destination[j] = (block * BlockRows) + (picked - SlotStart(pickedSlot, shortSlot));
         }
     }
 

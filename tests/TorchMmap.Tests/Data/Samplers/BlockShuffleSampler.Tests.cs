@@ -30,7 +30,8 @@ public class BlockShuffleSamplerTests
 
     [Fact]
     public void GetIndices_RandomShapes_IsPermutationMadeOfWholeWindows() =>
-        Gen.Select(Gen.Long[1, 3000], Gen.Long[1, 200], Gen.Int[1, 9], Gen.Long).Sample((length, blockRows, windowBlocks, seed) =>
+        // Window sizes small and large: the sampler looks a window's blocks up once for windows up to 512 blocks, per row beyond.
+        Gen.Select(Gen.Long[1, 3000], Gen.Long[1, 200], Gen.OneOf(Gen.Int[1, 9], Gen.Int[500, 700]), Gen.Long).Sample((length, blockRows, windowBlocks, seed) =>
         {
             var sampler = new BlockShuffleSampler(length, blockRows, windowBlocks, seed, num_replicas: 1, rank: 0);
             long[] order = sampler.GetIndices();

@@ -1,0 +1,50 @@
+using TorchMmap.Storage;
+
+namespace TorchMmap.Data;
+
+/// <summary>Reads every document length once, for plans that lay documents out ahead of time.</summary>
+internal static class DocumentLengths
+{
+    /// <summary>The lengths of all rows.</summary>
+    public static int[] All(RaggedArray documents, int cap)
+    {
+        if (documents.Count > Array.MaxLength)
+            throw new NotSupportedException($"'{documents.IndexPath}' has {documents.Count} documents; packing plans hold at most {Array.MaxLength}.");
+        int[] lengths = new int[documents.Count];
+        using RaggedArray.Reader reader = documents.OpenReader();
+        for (int i = 0; i < lengths.Length; i++)
+            lengths[i] = (int)Math.Min(cap, reader.LengthOf(i));
+        return lengths;
+    }
+
+    /// <summary>Running totals of the row lengths: element i is the number of tokens in rows 0..i.</summary>
+    public static long[] PrefixSums(RaggedArray documents)
+    {
+        if (documents.Count > Array.MaxLength)
+            throw new NotSupportedException($"'{documents.IndexPath}' has {documents.Count} documents; packing plans hold at most {Array.MaxLength}.");
+        long[] ends = new long[documents.Count];
+        using RaggedArray.Reader reader = documents.OpenReader();
+        long total = 0;
+        for (int i = 0; i < ends.Length; i++)
+        {
+            total += reader.LengthOf(i);
+            ends[i] = total;
+        }
+        return ends;
+    }
+
+    /// <summary>The first index whose value is greater than <paramref name="value"/> in a sorted array.</summary>
+    public static int UpperBound(long[] sorted, long value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] <= value)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+}

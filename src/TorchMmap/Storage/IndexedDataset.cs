@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using TorchMmap.Format;
+using TorchMmap.Internal;
+
+namespace TorchMmap.Storage;
+
+/// <summary>
+/// A Megatron-LM indexed dataset (the <c>.bin</c> + <c>.idx</c> pair that Megatron-LM, Megatron-core and GPT-NeoX preprocess
+/// text into), memory-mapped: its sequences as a <see cref="RaggedArray"/>, and the document boundaries between them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Everything is validated when the dataset opens, before any read: the header (magic, version, dtype code), counts that
+/// match the <c>.idx</c> file's length exactly, every sequence's length (not negative) and byte pointer (a whole item,
+/// inside the <c>.bin</c> file with its length), and the document indices (starting with 0, never decreasing, ending with
+/// the sequence count). A violation is an <see cref="InvalidDataException"/> naming the file, the entry and its byte offset.
+/// </para>
+/// <para>
+/// The dtype code's meaning depends on who wrote the file (<see cref="IndexedDatasetConvention"/>); the caller says which.
+/// Whether int8 modes follow (Megatron's multimodal datasets) is not recorded either: pass <c>multimodal</c>. An index whose
+/// length would fit only with modes is refused with a message saying so. Reads are thread safe; dispose unmaps both files.
+/// </para>
+/// </remarks>
+public sealed unsafe class IndexedDataset : IDisposable
+{
+    private readonly NpyArray _idx;
+    private int _disposed;
+
+    private IndexedDataset(string prefix, IndexedDatasetHeader header, NpyArray idx, NpyArray bin)
+    {
+        Prefix = prefix;
+        Header = header;
+        _idx = idx;
+        Sequences = RaggedArray.FromIndex(bin, new RaggedIndex.Megatron(idx, header.SequenceCount, header.LengthsOffset, header.PointersOffset, header.DType.ItemSize), ownsValues: true);
+    }
+
+    /// <summary>The path prefix: the files are <c>Prefix + ".idx"</c> and <c>Prefix + ".bin"</c>.</summary>
+    public string Prefix { get; }
+
+    /// <summary>The <c>.idx</c> file.</summary>
+    public string IndexPath => _idx.Path;
+
+    /// <summary>The <c>.bin</c> file.</summary>
+    public string DataPath => Sequences.Values.Path;
+
+    /// <summary>The validated header.</summary>
+    public IndexedDatasetHeader Header { get; }
+
+    /// <summary>The sequences (Megatron's <c>dataset[i]</c>), each a row of items of <see cref="IndexedDatasetHeader.DType"/>.</summary>
+    public RaggedArray Sequences { get; }
+
+    /// <summary>The number of sequences.</summary>
+    public long SequenceCount => Header.SequenceCount;
+
+    /// <summary>The number of documents (one less than the number of document indices).</summary>
+    public long DocumentCount => Header.DocumentCount - 1;
+
+    /// <summary>Opens <c>prefix.idx</c> and <c>prefix.bin</c>, as Megatron's <c>IndexedDataset(path_prefix)</c>.</summary>
+    /// <param name="prefix">The path without extension.</param>
+    /// <param name="convention">Which dtype-code table wrote the index.</param>
+    /// <param name="multimodal">True when the index ends with an int8 mode per sequence.</param>
+    /// <returns>The dataset; dispose it to unmap the files.</returns>
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="convention"/> is not defined.</exception>
+    /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="IOException">A file cannot be opened.</exception>
+    public static IndexedDataset Open(string prefix, IndexedDatasetConvention convention, bool multimodal = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        return Open(prefix + ".idx", prefix + ".bin", convention, multimodal);
+    }
+
+    /// <summary>Opens an index and its data file by their paths.</summary>
+    /// <param name="indexPath">The <c>.idx</c> file.</param>
+    /// <param name="dataPath">The <c>.bin</c> file.</param>
+    /// <param name="convention">Which dtype-code table wrote the index.</param>
+    /// <param name="multimodal">True when the index ends with an int8 mode per sequence.</param>
+    /// <returns>The dataset; dispose it to unmap the files.</returns>
+    /// <exception cref="ArgumentException">A path is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="convention"/> is not defined.</exception>
+    /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="IOException">A file cannot be opened.</exception>
+    public static IndexedDataset Open(string indexPath, string dataPath, IndexedDatasetConvention convention, bool multimodal = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(indexPath);
+        ArgumentException.ThrowIfNullOrEmpty(dataPath);
+        if (!Enum.IsDefined(convention))
+            throw new ArgumentOutOfRangeException(nameof(convention), convention, "Unknown dtype-code convention.");
+        NpyArray? idx = null;
+        NpyArray? bin = null;
+        try
+        {
+            if (File.Exists(indexPath) && new FileInfo(indexPath).Length < IndexedDatasetLayout.HeaderSize)
+                throw new InvalidDataException(Messages.Format(Messages.IdxTooShort, indexPath, new FileInfo(indexPath).Length, IndexedDatasetLayout.HeaderSize));
+            idx = NpyArray.OpenRaw(indexPath, NpyDType.UInt8);
+            IndexedDatasetHeader header;
+            using (MappedFile.Lease lease = idx.AcquireForAccess())
+                header = IndexedDatasetHeader.Parse(new ReadOnlySpan<byte>(lease.Pointer, IndexedDatasetLayout.HeaderSize), idx.Length, convention, multimodal, indexPath);
+            bin = NpyArray.OpenRaw(dataPath, header.DType);
+            Validate(idx, header, bin);
+            string prefix = indexPath.EndsWith(".idx", StringComparison.Ordinal) ? indexPath[..^4] : indexPath;
+            return new IndexedDataset(prefix, header, idx, bin);
+        }
+        catch
+        {
+            bin?.Dispose();
+            idx?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The sequences of document <paramref name="document"/>: [first, end).</summary>
+    /// <param name="document">A document number.</param>
+    /// <returns>The first sequence and one past the last.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="document"/> is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    public (long First, long End) SequencesOf(long document)
+    {
+        if ((ulong)document >= (ulong)DocumentCount)
+            throw new ArgumentOutOfRangeException(nameof(document), document, $"Document {document} is out of range: '{IndexPath}' has {DocumentCount} documents.");
+        using MappedFile.Lease lease = _idx.AcquireForAccess();
+        byte* p = lease.Pointer + Header.DocumentsOffset + document * 8;
+        return (BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p, 8)), BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + 8, 8)));
+    }
+
+    /// <summary>The document indices as stored: <see cref="DocumentCount"/> + 1 sequence numbers, from 0 to the sequence count.</summary>
+    /// <returns>A copy of the array.</returns>
+    /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    public long[] ReadDocumentIndices()
+    {
+        long[] result = new long[Header.DocumentCount];
+        using MappedFile.Lease lease = _idx.AcquireForAccess();
+        new ReadOnlySpan<byte>(lease.Pointer + Header.DocumentsOffset, result.Length * 8).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan()));
+        if (!BitConverter.IsLittleEndian)
+            BinaryPrimitives.ReverseEndianness(result, result);
+        return result;
+    }
+
+    /// <summary>The int8 mode of sequence <paramref name="sequence"/> in a multimodal index.</summary>
+    /// <param name="sequence">A sequence number.</param>
+    /// <returns>The mode.</returns>
+    /// <exception cref="InvalidOperationException">The index was opened without modes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sequence"/> is out of range.</exception>
+    public sbyte ModeOf(long sequence)
+    {
+        if (!Header.Multimodal)
+            throw new InvalidOperationException($"'{IndexPath}' was opened without modes (multimodal: false).");
+        Sequences.CheckRow(sequence);
+        using MappedFile.Lease lease = _idx.AcquireForAccess();
+        return ((sbyte*)(lease.Pointer + Header.ModesOffset))[sequence];
+    }
+
+    /// <summary>Unmaps both files. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Sequences.Dispose();
+    }
+
+    // Every sequence inside the data file, every document index in order: one pass over the mapped index.
+    private static void Validate(NpyArray idx, IndexedDatasetHeader header, NpyArray bin)
+    {
+        string path = idx.Path;
+        long binBytes = bin.Length * header.DType.ItemSize;
+        int itemSize = header.DType.ItemSize;
+        using MappedFile.Lease lease = idx.AcquireForAccess();
+        byte* p = lease.Pointer;
+        for (long i = 0; i < header.SequenceCount; i++)
+        {
+            long lengthAt = header.LengthsOffset + i * 4;
+            long pointerAt = header.PointersOffset + i * 8;
+            int length = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(p + lengthAt, 4));
+            long pointer = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + pointerAt, 8));
+            if (length < 0)
+                throw new InvalidDataException(Messages.Format(Messages.IdxNegativeLength, path, i, length, lengthAt));
+            if (pointer % itemSize != 0)
+                throw new InvalidDataException(Messages.Format(Messages.IdxPointerMisaligned, path, i, pointer, pointerAt, itemSize));
+            long bytes = (long)length * itemSize;
+            if (pointer < 0 || pointer > binBytes - bytes)
+                throw new InvalidDataException(Messages.Format(Messages.IdxSequenceOutside, path, i, pointer, (Int128)pointer + bytes, bin.Path, binBytes));
+        }
+        long previous = 0;
+        for (long d = 0; d < header.DocumentCount; d++)
+        {
+            long at = header.DocumentsOffset + d * 8;
+            long value = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + at, 8));
+            if (d == 0 && value != 0)
+                throw new InvalidDataException(Messages.Format(Messages.IdxDocumentFirst, path, at, value));
+            if (value < previous)
+                throw new InvalidDataException(Messages.Format(Messages.IdxDocumentDecreases, path, value, d, at, previous));
+            if (d == header.DocumentCount - 1 && value != header.SequenceCount)
+                throw new InvalidDataException(Messages.Format(Messages.IdxDocumentLast, path, at, value, header.SequenceCount));
+            previous = value;
+        }
+    }
+}
