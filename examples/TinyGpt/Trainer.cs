@@ -47,7 +47,8 @@ public static class Trainer
 
         using var model = new GptModel(settings.Model);
         using AdamW optimizer = CreateOptimizer(model, settings);
-        long parameters = model.parameters().Sum(p => p.numel());
+        Parameter[] weights = model.parameters().ToArray();
+        long parameters = weights.Sum(p => p.numel());
 
         TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var curve = new List<EvalPoint>();
@@ -69,7 +70,7 @@ public static class Trainer
             Tensor loss = model.Loss(batch[TokenWindowDataset.InputName], batch[TokenWindowDataset.TargetName]);
             optimizer.zero_grad();
             loss.backward();
-            torch.nn.utils.clip_grad_norm_(model.parameters(), settings.GradientClip);
+            torch.nn.utils.clip_grad_norm_(weights, settings.GradientClip);
             optimizer.step();
             double value = loss.item<float>();
             step++;
