@@ -52,7 +52,7 @@ internal static class ScaleBenchmark
                 {
                     if (kind == "RandomSampler" && n > randpermMax)
                     {
-                        Console.WriteLine($"| {n:N0} | {kind} | {8.0 * n / (1 << 30):F0} GiB permutation: not run | | | | | | |");
+                        Console.WriteLine($"| {n:N0} | {kind} | {(8.0 * n >= 1L << 34 ? $"{8.0 * n / (1L << 30):F0} GiB" : $"{8.0 * n / (1 << 20):F0} MiB")} permutation: not run | | | | | | |");
                         continue;
                     }
                     Measure(dataset, n, kind, batch, kind == "RandomSampler" ? 3 : repeats);

@@ -9,9 +9,9 @@ try
 {
     options = ProgramOptions.Parse(args);
 }
-catch (ArgumentException e)
+catch (UsageException e)
 {
-    Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter")[0]}");
+    Console.Error.WriteLine($"error: {e.Reason}");
     Console.Error.WriteLine(ProgramOptions.HelpText);
     return 2;
 }

@@ -34,7 +34,7 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
     /// <summary>Parses the command line.</summary>
     /// <param name="args">The arguments.</param>
     /// <returns>The options, or null when help was asked for.</returns>
-    /// <exception cref="ArgumentException">An option is unknown, lacks its value, or has a value out of range; the message says which.</exception>
+    /// <exception cref="UsageException">An option is unknown, lacks its value, or has a value out of range; the message says which.</exception>
     public static ProgramOptions? Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -52,7 +52,7 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
                     continue;
             }
             if (i + 1 >= args.Count)
-                throw new ArgumentException(name.StartsWith('-') ? $"The option {name} needs a value." : $"Unexpected argument '{name}'.", nameof(args));
+                throw new UsageException(name.StartsWith('-') ? $"The option {name} needs a value." : $"Unexpected argument '{name}'.", nameof(args));
             string value = args[++i];
             settings = name switch
             {
@@ -64,7 +64,7 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
                 "--threads" => settings with { Threads = Positive(name, value) },
                 "--width" => settings with { Width = Positive(name, value) },
                 "--lr" => settings with { MaxLearningRate = PositiveReal(name, value) },
-                _ => throw new ArgumentException($"Unknown option '{name}'.", nameof(args)),
+                _ => throw new UsageException($"Unknown option '{name}'.", nameof(args)),
             };
             if (name == "--data")
                 data = value;
@@ -77,15 +77,15 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
     private static int Positive(string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n
-            : throw new ArgumentException($"{name} takes a positive whole number; got '{value}'.", nameof(value));
+            : throw new UsageException($"{name} takes a positive whole number; got '{value}'.", nameof(value));
 
     private static long Seed(string value) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
             ? n
-            : throw new ArgumentException($"--seed takes a whole number; got '{value}'.", nameof(value));
+            : throw new UsageException($"--seed takes a whole number; got '{value}'.", nameof(value));
 
     private static double PositiveReal(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x > 0 && double.IsFinite(x)
             ? x
-            : throw new ArgumentException($"{name} takes a positive number; got '{value}'.", nameof(value));
+            : throw new UsageException($"{name} takes a positive number; got '{value}'.", nameof(value));
 }

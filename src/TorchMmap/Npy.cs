@@ -11,6 +11,12 @@ namespace TorchMmap;
 public static class Npy
 {
     /// <summary>Loads the whole .npy file at <paramref name="path"/> into a new tensor, as <c>np.load(path)</c>.</summary>
+    /// <remarks>
+    /// As <c>np.load</c>, a zip archive (an .npz, whatever its name) is recognised by its first bytes. An archive of one
+    /// array loads that array; an archive of several is refused with <see cref="InvalidOperationException"/> naming its
+    /// arrays, since one tensor cannot hold them: use <see cref="LoadNpz(string)"/> for all of them, or
+    /// <see cref="LoadNpz(string, string)"/> for one (<c>np.load(path)[name]</c>).
+    /// </remarks>
     /// <param name="path">The file.</param>
     /// <param name="options">Header limits; the defaults when null.</param>
     /// <returns>A new CPU tensor in C order and native byte order; the caller owns it.</returns>
@@ -18,14 +24,24 @@ public static class Npy
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">The file is an .npz archive of more (or fewer) than one array.</exception>
     public static Tensor Load(string path, NpyReadOptions? options = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (NpzArchive.IsZip(path))
+        {
+            NpzArchive archive = NpzArchive.Read(path);
+            if (archive.Arrays.Count != 1)
+                throw new InvalidOperationException(Messages.Format(Messages.NpzNotOneArray, path, archive.Arrays.Count, string.Join(", ", archive.Names.Select(n => $"'{n}'"))));
+            return LoadEntry(archive.Arrays[0]);
+        }
         using NpyArray array = NpyArray.Open(path, NpyMode.ReadOnly, options);
         return array.ToTensor();
     }
 
     /// <summary>Saves <paramref name="tensor"/> as a .npy file, byte-exact with <c>np.save</c> (version 1.0 header, 64-byte alignment).</summary>
-    /// <param name="path">The file; replaced atomically (written beside it, then renamed).</param>
+    /// <param name="path">The file; replaced atomically (written beside it, then renamed). As <c>np.save</c>, a symbolic link is
+    /// written through to its target, a device or FIFO is written in place, and a replaced file keeps its mode and owner.</param>
     /// <param name="tensor">The tensor; not disposed. Tensors off the CPU are copied to it first.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="tensor"/> is null.</exception>
@@ -35,22 +51,9 @@ public static class Npy
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensor);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Write(stream, tensor);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        using var file = FileReplacement.Begin(path, FileAccess.Write, FileShare.None, 1 << 20);
+        Write(file.Stream, tensor);
+        file.Commit();
     }
 
     /// <summary>Writes <paramref name="tensor"/> as .npy bytes to <paramref name="stream"/>.</summary>
@@ -66,10 +69,7 @@ public static class Npy
         using DisposeScope scope = torch.NewDisposeScope();
         Tensor source = tensor.cpu().contiguous();
         header.WriteTo(stream);
-        byte* p = TensorMemory.DataPointer(source, nameof(tensor));
-        const int Chunk = 1 << 30;
-        for (long done = 0; done < header.DataLength; done += Chunk)
-            stream.Write(new ReadOnlySpan<byte>(p + done, (int)Math.Min(Chunk, header.DataLength - done)));
+        TensorMemory.WriteTo(stream, TensorMemory.DataPointer(source, nameof(tensor)), header.DataLength);
     }
 
     /// <summary>Loads every array of an .npz archive, as <c>dict(np.load(path))</c>.</summary>
@@ -79,14 +79,17 @@ public static class Npy
     /// <exception cref="InvalidDataException">The archive or an entry is malformed.</exception>
     /// <exception cref="NotSupportedException">An entry's dtype or compression cannot be loaded.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <remarks>The directory is read once; entries are read as <c>np.load</c> reads them (see <see cref="NpzArchive"/>): one tensor
+    /// per array name, of two entries with one name the later, and an entry named <c>.npy</c> under the name <c>""</c>.
+    /// Deflated entries are checked against their size and CRC-32.</remarks>
     public static Dictionary<string, Tensor> LoadNpz(string path)
     {
         NpzArchive archive = NpzArchive.Read(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (NpzEntry entry in archive.Entries)
-                result[entry.ArrayName] = LoadEntry(path, entry);
+            foreach (NpzEntry entry in archive.Arrays)
+                result.Add(entry.ArrayName, LoadEntry(entry));
             return result;
         }
         catch
@@ -95,6 +98,22 @@ public static class Npy
                 t.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Loads one array of an .npz archive, as <c>np.load(path)[name]</c>.</summary>
+    /// <param name="path">The archive.</param>
+    /// <param name="name">The array name (<c>x</c> finds the entry <c>x</c>, else <c>x.npy</c>; see <see cref="NpzArchive.Find"/>).</param>
+    /// <returns>A new CPU tensor; the caller owns it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="KeyNotFoundException">The archive has no such array.</exception>
+    /// <exception cref="InvalidDataException">The archive or the entry is malformed.</exception>
+    /// <exception cref="NotSupportedException">The entry's dtype or compression cannot be loaded.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static Tensor LoadNpz(string path, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return LoadEntry(NpzArchive.Read(path).Find(name));
     }
 
     /// <summary>Saves named tensors as an .npz archive, as <c>np.savez</c> (stored, mappable) or <c>np.savez_compressed</c>.</summary>
@@ -108,65 +127,40 @@ public static class Npy
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(arrays);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        using var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        using (var zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true))
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            foreach ((string name, Tensor tensor) in arrays)
             {
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    foreach ((string name, Tensor tensor) in arrays)
-                    {
-                        if (string.IsNullOrEmpty(name))
-                            throw new ArgumentException("Array names cannot be empty.", nameof(arrays));
-                        ZipArchiveEntry entry = zip.CreateEntry(name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
-                        using Stream entryStream = entry.Open();
-                        Write(entryStream, tensor);
-                    }
-                }
-                stream.Flush(flushToDisk: true);
+                if (string.IsNullOrEmpty(name))
+                    throw new ArgumentException("Array names cannot be empty.", nameof(arrays));
+                ZipArchiveEntry entry = zip.CreateEntry(name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+                using Stream entryStream = entry.Open();
+                Write(entryStream, tensor);
             }
-            File.Move(temp, full, overwrite: true);
         }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        file.Commit();
     }
 
-    private static Tensor LoadEntry(string path, NpzEntry entry)
+    // Stored entries are copied from the mapping; deflated ones stream through the archive's one entry reader, which
+    // checks their size and CRC-32.
+    private static Tensor LoadEntry(NpzEntry entry)
     {
         if (entry.IsStored)
         {
-            using NpyArray array = NpyArray.OpenNpzEntry(path, entry.ArrayName);
+            using NpyArray array = NpyArray.OpenNpzEntry(entry, NpyMode.ReadOnly);
             return array.ToTensor();
         }
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var inflate = new DeflateStream(new SubReadStream(file, entry.DataOffset, entry.CompressedSize), CompressionMode.Decompress);
-        var checkedStream = new Crc32ReadStream(inflate);
-        Tensor? tensor = null;
+        using var stream = NpzEntryStream.Open(entry);
+        Tensor tensor = NpyStreamLoader.Load(stream, $"{entry.ArchivePath}[{entry.ArrayName}]", entry.Size);
         try
         {
-            tensor = NpyStreamLoader.Load(checkedStream, $"{path}[{entry.ArrayName}]", entry.Size);
-            // As zip readers do: the whole entry must inflate to its recorded size and CRC-32.
-            long size = checkedStream.Drain(entry.Size);
-            if (size != entry.Size)
-                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, size > entry.Size ? $"it inflates to more than the {entry.Size} bytes its directory records" : $"it inflates to only {size} of the {entry.Size} bytes its directory records"));
-            if (checkedStream.Crc != entry.Crc32)
-                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, $"its CRC-32 is {checkedStream.Crc:x8}, not the {entry.Crc32:x8} its directory records (the data is corrupt)"));
+            stream.ReadToEndAndVerify();
             return tensor;
-        }
-        catch (InvalidDataException ex) when (!ex.Message.Contains(path, StringComparison.Ordinal))
-        {
-            // The inflater's own errors do not say which file they are about.
-            tensor?.Dispose();
-            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, entry.EntryName, "its compressed data is corrupt: " + ex.Message), ex);
         }
         catch
         {
-            tensor?.Dispose();
+            tensor.Dispose();
             throw;
         }
     }

@@ -8,7 +8,9 @@ public sealed class NpzBaseFile
 {
     /// <summary>Builds the archive with the framework's zip writer.</summary>
     /// <param name="entries">The arrays with their names and compression.</param>
-    public NpzBaseFile(IReadOnlyList<(string Name, NpyBaseFile File, bool Deflate)> entries)
+    /// <param name="entryNames">True when the names are whole entry names (no <c>.npy</c> is added): for archives with
+    /// names <c>np.savez</c> would not write, such as <c>x</c> beside <c>x.npy</c>.</param>
+    public NpzBaseFile(IReadOnlyList<(string Name, NpyBaseFile File, bool Deflate)> entries, bool entryNames = false)
     {
         Entries = entries;
         using var buffer = new MemoryStream();
@@ -16,7 +18,7 @@ public sealed class NpzBaseFile
         {
             foreach ((string name, NpyBaseFile file, bool deflate) in entries)
             {
-                ZipArchiveEntry entry = zip.CreateEntry(name + ".npy", deflate ? CompressionLevel.Fastest : CompressionLevel.NoCompression);
+                ZipArchiveEntry entry = zip.CreateEntry(entryNames ? name : name + ".npy", deflate ? CompressionLevel.Fastest : CompressionLevel.NoCompression);
                 using Stream s = entry.Open();
                 s.Write(file.Bytes);
             }

@@ -9,6 +9,9 @@ namespace TorchMmap.Reliability.Fuzz;
 /// <param name="Strict">True when only zip records were touched, so anything read must equal the original arrays.</param>
 public sealed record NpzCase(string Family, string Description, byte[] Bytes, Expect Expect, NpzBaseFile Original, bool Strict)
 {
+    /// <summary>For archives zip readers can read more than one way: the arrays <c>dict(np.load(path))</c> holds, by name.</summary>
+    public IReadOnlyDictionary<string, NpyBaseFile>? NumPyReads { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Family}: {Description} [{Original}] ({Bytes.Length} bytes, expect {Expect})";
 }

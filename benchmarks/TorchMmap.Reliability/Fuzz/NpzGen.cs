@@ -23,7 +23,20 @@ public static class NpzGen
         select new NpzBaseFile(files.Select((f, i) => ($"arr_{i}", f, deflate[i])).ToArray());
 
     /// <summary>Every family, equally often.</summary>
-    public static Gen<NpzCase> Any => Gen.OneOf(Valid, Truncated, StructureBytes, LyingFields, EntryHeader);
+    public static Gen<NpzCase> Any => Gen.OneOf(Valid, Truncated, StructureBytes, LyingFields, EntryHeader, Ambiguous);
+
+    /// <summary>
+    /// Archives zip readers can read more than one way, read as Python's zipfile reads them for <c>np.load</c>: a name
+    /// given twice (the later entry counts), <c>x</c> beside <c>x.npy</c> (<c>x</c> counts), an entry named <c>.npy</c>
+    /// (the key <c>''</c>), a second archive inside the end record's comment followed by a stray byte (the inner archive
+    /// counts), and data before the archive.
+    /// </summary>
+    public static Gen<NpzCase> Ambiguous =>
+        from kind in Gen.Int[0, 4]
+        from files in NpyGen.Base.Array[3]
+        from deflate in Gen.Bool.Array[3]
+        from junk in Gen.Byte.Array[1, 200]
+        select MakeAmbiguous(kind, files, deflate, junk);
 
     /// <summary>Unchanged archives.</summary>
     public static Gen<NpzCase> Valid => Base.Select(b => new NpzCase("npz-valid", "unchanged", b.Bytes, Expect.Accept, b, true));
@@ -56,6 +69,50 @@ public static class NpzGen
         from entry in Gen.Int[0, 2]
         from edits in Gen.Select(Gen.Double.Unit, NpyGen.InterestingByte).Array[1, 3]
         select EditEntry(b, entry, edits);
+
+    private static NpzCase MakeAmbiguous(int kind, NpyBaseFile[] f, bool[] d, byte[] junk)
+    {
+        NpzBaseFile archive;
+        Dictionary<string, NpyBaseFile> reads;
+        byte[] bytes;
+        string description;
+        switch (kind)
+        {
+            case 0:
+                archive = new NpzBaseFile([("a.npy", f[0], d[0]), ("b.npy", f[1], d[1]), ("a.npy", f[2], d[2])], entryNames: true);
+                reads = new() { ["a"] = f[2], ["b"] = f[1] };
+                (bytes, description) = (archive.Bytes, "a.npy, b.npy, a.npy again");
+                break;
+            case 1:
+                archive = new NpzBaseFile([("a.npy", f[0], d[0]), ("a", f[1], d[1])], entryNames: true);
+                reads = new() { ["a"] = f[1] };
+                (bytes, description) = (archive.Bytes, "a.npy and a");
+                break;
+            case 2:
+                archive = new NpzBaseFile([(".npy", f[0], d[0]), ("b.npy", f[1], d[1])], entryNames: true);
+                reads = new() { [""] = f[0], ["b"] = f[1] };
+                (bytes, description) = (archive.Bytes, ".npy (the key '') and b.npy");
+                break;
+            case 3:
+                var inner = new NpzBaseFile([("inner", f[0], d[0])]);
+                archive = new NpzBaseFile([("outer", f[1], d[1])]);
+                if (inner.Bytes.Length > ushort.MaxValue)
+                    goto default;
+                // The outer archive's end record gets the inner archive as its comment; one byte follows.
+                bytes = [.. archive.Bytes, .. inner.Bytes, junk[0]];
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(archive.Eocd + 20), (ushort)inner.Bytes.Length);
+                reads = new() { ["inner"] = f[0] };
+                description = "an archive in the comment of another, then a stray byte";
+                break;
+            default:
+                archive = new NpzBaseFile([("a", f[0], d[0]), ("b", f[1], d[1])]);
+                bytes = [.. junk, .. archive.Bytes];
+                reads = new() { ["a"] = f[0], ["b"] = f[1] };
+                description = $"{junk.Length} bytes before the archive";
+                break;
+        }
+        return new NpzCase("npz-ambiguous", description, bytes, Expect.Accept, archive, false) { NumPyReads = reads };
+    }
 
     private static NpzCase EditStructure(NpzBaseFile b, (double At, byte Value)[] edits)
     {

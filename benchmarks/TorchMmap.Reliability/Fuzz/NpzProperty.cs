@@ -42,9 +42,11 @@ public static class NpzProperty
             }
 
             var mapped = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            for (int i = 0; i < archive.Entries.Count; i++)
-                CheckEntry(c, path, archive.Entries[i], i, mapped);
-            if (loaded is not null)
+            for (int i = 0; i < archive.Arrays.Count; i++)
+                CheckEntry(c, path, archive.Arrays[i], i, mapped);
+            if (c.NumPyReads is not null)
+                CheckAsNumPy(c.NumPyReads, loaded!);
+            else if (loaded is not null)
                 CheckLoaded(c, loaded, mapped);
             stats.Record(c.Family, Documented.Outcome(loadError));
         }
@@ -83,6 +85,18 @@ public static class NpzProperty
             }
             using Tensor t = array!.ToTensor();
             mapped.TryAdd(entry.ArrayName, t.bytes.ToArray());
+        }
+    }
+
+    // Exactly the arrays NumPy reads, each once (nothing else was loaded, so nothing leaked).
+    private static void CheckAsNumPy(IReadOnlyDictionary<string, NpyBaseFile> expected, Dictionary<string, Tensor> loaded)
+    {
+        if (!expected.Keys.Order(StringComparer.Ordinal).SequenceEqual(loaded.Keys.Order(StringComparer.Ordinal)))
+            throw new FuzzFailureException($"Npy.LoadNpz returned the arrays {string.Join(", ", loaded.Keys.Select(k => "'" + k + "'"))}; NumPy reads {string.Join(", ", expected.Keys.Select(k => "'" + k + "'"))}.");
+        foreach ((string name, NpyBaseFile file) in expected)
+        {
+            if (!loaded[name].bytes.SequenceEqual(ExpectedValues.Decode(file.Layout.DType, file.Layout.Shape, file.Layout.Fortran, file.Data)))
+                throw new FuzzFailureException($"Npy.LoadNpz returned other values for '{name}' than the entry NumPy reads.");
         }
     }
 

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using TorchMmap.Format;
 
 namespace TorchMmap.Cli.Commands;
@@ -88,8 +87,7 @@ internal static class InfoCommand
             }
             else
             {
-                using ZipArchive zip = ZipFile.OpenRead(path);
-                using Stream stream = zip.GetEntry(entry.EntryName)!.Open();
+                using Stream stream = entry.OpenRead();
                 header = NpyHeader.Read(stream, $"{path}:{entry.ArrayName}");
             }
             WriteHeader(header, stdout);

@@ -19,6 +19,7 @@ public interface IBatchDataset
     /// <summary>Copies the samples at <paramref name="indices"/> into one new tensor per name.</summary>
     /// <param name="indices">Sample indices in [0, <see cref="Count"/>).</param>
     /// <returns>The batch; the caller owns its tensors.</returns>
+    /// <exception cref="InvalidDataException">A file has been truncated since it was opened (checked before the copy).</exception>
     Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices);
 
     /// <summary>Hints that the samples at <paramref name="indices"/> will be read soon (the kernel may start reading them).</summary>

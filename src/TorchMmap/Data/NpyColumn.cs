@@ -63,11 +63,7 @@ internal sealed unsafe class NpyColumn : IDisposable
             _shards[0].GatherCore(indices, dst, threads);
             return;
         }
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if ((ulong)indices[i] >= (ulong)Length)
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Index {indices[i]} at position {i} is out of range for '{Name}', which has {Length} rows.");
-        }
+        ThrowHelper.ThrowIfAnyOutOfRange(indices, Length, $"'{Name}'", "rows", nameof(indices));
         long[] local = ArrayPool<long>.Shared.Rent(indices.Length);
         try
         {

@@ -197,6 +197,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <returns>The batches of the epoch.</returns>
     /// <exception cref="ObjectDisposedException">The loader has been disposed.</exception>
     /// <exception cref="InvalidOperationException">The sampler yields a different number of indices than its <see cref="Sampler.Count"/>.</exception>
+    /// <exception cref="InvalidDataException">Thrown by the enumerator's <c>MoveNext</c> when a file has been truncated since it was
+    /// opened (each epoch and each copy check first).</exception>
     public IEnumerator<Dictionary<string, Tensor>> GetEnumerator()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

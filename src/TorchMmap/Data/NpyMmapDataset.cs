@@ -93,20 +93,27 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         }
     }
 
-    /// <summary>Maps every stored entry of an .npz archive in place, one name per entry.</summary>
+    /// <summary>Maps arrays of an .npz archive in place: the ones named, or every array when none is named.</summary>
     /// <param name="path">The archive (written by <c>np.savez</c>, not <c>savez_compressed</c>).</param>
+    /// <param name="names">The arrays to use, in this order (found as <c>np.load(path)[name]</c> finds them); none for every
+    /// array of the archive. Naming them keeps other entries (a 0-d count, metadata) from failing the dataset.</param>
     /// <returns>The dataset.</returns>
-    /// <exception cref="ArgumentException">The archive is empty, or its arrays' first dimensions differ.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="names"/> or one of them is null.</exception>
+    /// <exception cref="ArgumentException">The archive is empty, a name is given twice, or the arrays' first dimensions differ.</exception>
+    /// <exception cref="KeyNotFoundException">The archive has no array of a given name.</exception>
     /// <exception cref="InvalidDataException">The archive is malformed.</exception>
     /// <exception cref="NotSupportedException">An entry is compressed, or its dtype cannot be loaded.</exception>
-    public static NpyMmapDataset OpenNpz(string path)
+    public static NpyMmapDataset OpenNpz(string path, params string[] names)
     {
+        ArgumentNullException.ThrowIfNull(names);
         NpzArchive archive = NpzArchive.Read(path);
+        IEnumerable<NpzEntry> entries = names.Length == 0 ? archive.Arrays : names.Select(archive.Find);
         var opened = new List<NpyColumn>();
         try
         {
-            foreach (NpzEntry entry in archive.Entries)
-                opened.Add(new NpyColumn(entry.ArrayName, [NpyArray.OpenNpzEntry(path, entry.ArrayName)], ownsShards: true));
+            // The directory is read once; each column maps its entry.
+            foreach (NpzEntry entry in entries)
+                opened.Add(new NpyColumn(names.Length == 0 ? entry.ArrayName : names[opened.Count], [NpyArray.OpenNpzEntry(entry, NpyMode.ReadOnly)], ownsShards: true));
             return new NpyMmapDataset(opened.ToArray());
         }
         catch
@@ -198,6 +205,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     /// <returns>The sample; the caller owns its tensors.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

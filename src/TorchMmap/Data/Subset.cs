@@ -1,4 +1,5 @@
 using System.Buffers;
+using TorchMmap.Internal;
 using TorchMmap.Storage;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,12 +24,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
         ArgumentNullException.ThrowIfNull(indices);
         Dataset = dataset;
         _indices = indices.ToArray();
-        long count = dataset.Count;
-        for (int i = 0; i < _indices.Length; i++)
-        {
-            if ((ulong)_indices[i] >= (ulong)count)
-                throw new ArgumentOutOfRangeException(nameof(indices), _indices[i], $"Index {_indices[i]} at position {i} is out of range for a dataset of {count} samples.");
-        }
+        ThrowHelper.ThrowIfAnyOutOfRange(_indices, dataset.Count, "the dataset", "samples", nameof(indices));
     }
 
     /// <summary>The dataset viewed.</summary>
@@ -71,10 +67,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
         ArgumentNullException.ThrowIfNull(lengths);
         if (lengths.Any(l => l < 0) || lengths.Sum() != dataset.Count)
             throw new ArgumentException($"The lengths [{string.Join(", ", lengths)}] must be non-negative and sum to the dataset's {dataset.Count} samples.", nameof(lengths));
-        long[] order;
-        using (var generator = new torch.Generator(unchecked((ulong)seed)))
-        using (Tensor permutation = torch.randperm(dataset.Count, generator: generator))
-            order = permutation.data<long>().ToArray();
+        long[] order = TorchPermutation.RandPerm(dataset.Count, seed);
         var result = new Subset[lengths.Count];
         long offset = 0;
         for (int i = 0; i < result.Length; i++)
@@ -107,6 +100,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -167,7 +161,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
         {
             long index = indices[i];
             if ((ulong)index >= (ulong)_indices.Length)
-                throw new ArgumentOutOfRangeException(nameof(indices), index, $"Index {index} at position {i} is out of range for a subset of {_indices.Length} samples.");
+                ThrowHelper.IndexOutOfRange(index, i, _indices.Length, "the subset", "samples", nameof(indices));
             mapped[i] = _indices[index];
         }
     }

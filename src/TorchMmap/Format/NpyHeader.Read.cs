@@ -213,26 +213,9 @@ public sealed partial class NpyHeader
             _ => throw new InvalidDataException(Messages.Format(Messages.DescrUnknown, name, descr)),
         };
 
-        long? count = ComputeElementCount(shape);
-        if (count is null || ByteSizeOverflows(shape, dtype.ItemSize))
+        if (!NpyShape.TryGetSize(shape, dtype.ItemSize, out _, out _))
             throw new InvalidDataException(Messages.Format(Messages.ShapeOverflow, name, FormatShape(shape), descr));
         return new NpyHeader(descr, dtype, shape, fortranOrder, version, bytes.Length);
-    }
-
-    // As NumPy ("array is too big"): the item size times every non-zero dimension must fit, even when a zero dimension
-    // makes the array empty, so row sizes and strides computed from the shape can never overflow.
-    private static bool ByteSizeOverflows(long[] shape, int itemSize)
-    {
-        long bytes = itemSize;
-        foreach (long d in shape)
-        {
-            if (d == 0)
-                continue;
-            if (bytes > long.MaxValue / d)
-                return true;
-            bytes *= d;
-        }
-        return false;
     }
 
     private static long[] ParseShape(object? value, string name)

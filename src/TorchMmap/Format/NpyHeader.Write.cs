@@ -18,8 +18,7 @@ public sealed partial class NpyHeader
         ArgumentNullException.ThrowIfNull(dtype);
         foreach (long d in shape)
             ArgumentOutOfRangeException.ThrowIfNegative(d, nameof(shape));
-        long? count = ComputeElementCount(shape);
-        if (count is null || count.Value > long.MaxValue / dtype.ItemSize)
+        if (!NpyShape.TryGetSize(shape, dtype.ItemSize, out _, out _))
             throw new ArgumentOutOfRangeException(nameof(shape), $"The shape {FormatShape(shape)} of {dtype} overflows a 64-bit byte count.");
         string text = FormatDict(dtype.Descr, fortranOrder, shape);
         // Version 1.0 when the padded header fits its uint16 length field, as NumPy chooses.

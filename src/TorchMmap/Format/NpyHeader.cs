@@ -24,8 +24,10 @@ public sealed partial class NpyHeader
         Version = version;
         HeaderLength = headerLength;
         DataOffset = PreambleLength(version) + (long)headerLength;
-        ElementCount = ComputeElementCount(shape) ?? throw new OverflowException();
-        DataLength = checked(ElementCount * dtype.ItemSize);
+        if (!NpyShape.TryGetSize(shape, dtype.ItemSize, out long elements, out long bytes))
+            throw new OverflowException();
+        ElementCount = elements;
+        DataLength = bytes;
     }
 
     /// <summary>The descr string as the file states it (for example <c>&lt;f4</c>).</summary>
@@ -79,31 +81,4 @@ public sealed partial class NpyHeader
     }
 
     internal static int PreambleLength(Version version) => version.Major == 1 ? NpyLayout.PreambleLengthV1 : NpyLayout.PreambleLengthV2;
-
-    // Null when the element count overflows a long.
-    internal static long? ComputeElementCount(ReadOnlySpan<long> shape)
-    {
-        long count = 1;
-        foreach (long d in shape)
-        {
-            if (d < 0)
-                return null;
-            if (d == 0)
-                count = 0;
-            else if (count != 0 && count > long.MaxValue / d)
-                return null;
-            else
-                count *= d;
-        }
-        // Even with a zero dimension, refuse shapes whose other dimensions alone would overflow.
-        long nonZero = 1;
-        foreach (long d in shape)
-        {
-            if (d > 0 && nonZero > long.MaxValue / d)
-                return null;
-            if (d > 0)
-                nonZero *= d;
-        }
-        return count;
-    }
 }

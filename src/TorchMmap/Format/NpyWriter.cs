@@ -13,7 +13,10 @@ namespace TorchMmap.Format;
 /// Rows go to a temporary file beside the target; <see cref="Complete"/> writes the final header (NumPy leaves room for
 /// the row count to grow, so the header keeps its length), flushes to disk and renames the file into place. A writer
 /// that is disposed, or a process that dies, before completing leaves any previous file at the path untouched and no
-/// partial file that reads as valid. Not thread safe.
+/// partial file that reads as valid. A writer whose write failed (a full disk, say) refuses everything after,
+/// <see cref="Complete"/> included, and deletes its temporary file: rows lost in a failed write could otherwise leave a
+/// file whose later rows are shifted yet reads as valid. <see cref="Dispose"/> never throws. The path is replaced as
+/// <c>np.save</c> replaces it: through symbolic links, keeping a replaced file's mode and owner. Not thread safe.
 /// </remarks>
 public sealed class NpyWriter : IDisposable
 {
@@ -23,6 +26,7 @@ public sealed class NpyWriter : IDisposable
     private readonly NpyHeader _provisional;
     private readonly PendingFile _file;
     private bool _completed;
+    private string? _failure;
 
     private NpyWriter(PendingFile file, NpyDType dtype, long[] rowShape, NpyHeader provisional)
     {
@@ -30,8 +34,10 @@ public sealed class NpyWriter : IDisposable
         DType = dtype;
         _rowShape = rowShape;
         _provisional = provisional;
-        RowElements = NpyHeader.ComputeElementCount(rowShape) ?? 0;
-        RowBytes = RowElements * dtype.ItemSize;
+        // The provisional header validated the row shape by the shared size rule.
+        NpyShape.TryGetSize(rowShape, dtype.ItemSize, out long rowElements, out long rowBytes);
+        RowElements = rowElements;
+        RowBytes = rowBytes;
     }
 
     /// <summary>The final path of the file.</summary>
@@ -65,8 +71,8 @@ public sealed class NpyWriter : IDisposable
     /// <returns>The writer; dispose it.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension of <paramref name="rowShape"/> is negative.</exception>
-    /// <exception cref="IOException">The temporary file cannot be created.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension of <paramref name="rowShape"/> is negative, or the row's byte size overflows.</exception>
+    /// <exception cref="IOException">The temporary file cannot be created, or <paramref name="path"/> is not a regular file.</exception>
     public static NpyWriter Create(string path, NpyDType dtype, ReadOnlySpan<long> rowShape)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -81,21 +87,30 @@ public sealed class NpyWriter : IDisposable
     /// <summary>Appends the rows of <paramref name="rows"/>, a CPU tensor of shape (k, *RowShape) and the writer's type.</summary>
     /// <param name="rows">The rows; not disposed.</param>
     /// <exception cref="ArgumentException">The tensor's type, shape or device does not match.</exception>
-    /// <exception cref="InvalidOperationException">The writer is completed.</exception>
+    /// <exception cref="InvalidOperationException">The writer is completed, or an earlier write failed.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    /// <exception cref="IOException">The rows cannot be written; the writer then refuses everything after and its temporary file is deleted.</exception>
     public unsafe void Append(Tensor rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         FileStream stream = ThrowIfNotWritable();
         if (DType.NeedsConversion || rows.dtype != DType.ScalarType)
-            throw new ArgumentException($"The rows are {rows.dtype}; '{Path}' is written as {DType}, which takes {(DType.NeedsConversion ? "spans, not tensors" : DType.ScalarType.ToString())}.", nameof(rows));
+            throw new ArgumentException(Messages.Format(Messages.WriterRowsType, rows.dtype, Path, DType, DType.NeedsConversion ? "spans, not tensors" : DType.ScalarType.ToString()), nameof(rows));
         long[] shape = rows.shape;
         if (shape.Length != _rowShape.Length + 1 || !shape.AsSpan(1).SequenceEqual(_rowShape))
-            throw new ArgumentException($"The rows have shape {NpyHeader.FormatShape(shape)}; rows of '{Path}' have shape {NpyHeader.FormatShape(_rowShape)}.", nameof(rows));
+            throw new ArgumentException(Messages.Format(Messages.WriterRowsShape, NpyHeader.FormatShape(shape), Path, NpyHeader.FormatShape(_rowShape)), nameof(rows));
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException("The rows must be on the CPU.", nameof(rows));
+        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException(Messages.Format(Messages.WriterRowsDevice, rows.device), nameof(rows));
         byte* p = TensorMemory.DataPointer(source, nameof(rows));
-        WriteRaw(stream, p, shape[0] * RowBytes);
+        try
+        {
+            TensorMemory.WriteTo(stream, p, shape[0] * RowBytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e);
+            throw;
+        }
         RowCount += shape[0];
     }
 
@@ -103,36 +118,45 @@ public sealed class NpyWriter : IDisposable
     /// <typeparam name="T">An element type of the dtype's item size, or <see cref="byte"/>.</typeparam>
     /// <param name="values">The values, in C order and the dtype's byte order; a whole number of rows.</param>
     /// <exception cref="ArgumentException">The element size or the number of values does not fit.</exception>
-    /// <exception cref="InvalidOperationException">The writer is completed.</exception>
+    /// <exception cref="InvalidOperationException">The writer is completed, or an earlier write failed.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    /// <exception cref="IOException">The rows cannot be written; the writer then refuses everything after and its temporary file is deleted.</exception>
     public void Append<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
         FileStream stream = ThrowIfNotWritable();
         int size = Unsafe.SizeOf<T>();
         if (size != DType.ItemSize && typeof(T) != typeof(byte))
-            throw new ArgumentException($"{typeof(T).Name} is {size} bytes; elements of {DType} are {DType.ItemSize}.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.WriterElementSize, typeof(T).Name, size, DType, DType.ItemSize), nameof(values));
         long bytes = (long)values.Length * size;
         if (RowBytes == 0 ? bytes != 0 : bytes % RowBytes != 0)
-            throw new ArgumentException($"{values.Length} values are not a whole number of rows of {RowElements} elements.", nameof(values));
-        stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+            throw new ArgumentException(Messages.Format(Messages.WriterPartialRow, values.Length, RowElements), nameof(values));
+        try
+        {
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e);
+            throw;
+        }
         RowCount += RowBytes == 0 ? 0 : bytes / RowBytes;
     }
 
     /// <summary>Appends <paramref name="count"/> empty rows (only meaningful when a row has no elements).</summary>
     /// <param name="count">The number of rows.</param>
-    /// <exception cref="InvalidOperationException">Rows have elements, or the writer is completed.</exception>
+    /// <exception cref="InvalidOperationException">Rows have elements, the writer is completed, or an earlier write failed.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     public void AppendEmptyRows(long count)
     {
         ThrowIfNotWritable();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (RowElements != 0)
-            throw new InvalidOperationException("Rows of this writer have elements; append their data instead.");
+            throw new InvalidOperationException(Messages.Format(Messages.WriterRowsHaveElements, Path));
         RowCount += count;
     }
 
     /// <summary>Writes the final header, flushes the file to disk and moves it to <see cref="Path"/>.</summary>
-    /// <exception cref="InvalidOperationException">The writer is already completed.</exception>
+    /// <exception cref="InvalidOperationException">The writer is already completed, or an earlier write failed.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">The file cannot be written or moved; the writer is then disposed and its temporary file deleted.</exception>
     public void Complete()
@@ -142,32 +166,35 @@ public sealed class NpyWriter : IDisposable
         shape[0] = RowCount;
         _rowShape.CopyTo(shape, 1);
         NpyHeader header = _provisional.WithShape(shape);
-        // A failed fix-up or move leaves the writer disposed and its temporary file deleted.
-        _file.Commit(header.ToArray());
+        try
+        {
+            _file.Commit(header.ToArray());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e);
+            throw;
+        }
         _completed = true;
     }
 
-    /// <summary>Closes the writer; if it was not completed, deletes the temporary file and leaves <see cref="Path"/> as it was.</summary>
+    /// <summary>Closes the writer; if it was not completed, deletes the temporary file and leaves <see cref="Path"/> as it was. Never throws.</summary>
     public void Dispose() => _file.Dispose();
 
     private FileStream ThrowIfNotWritable()
     {
         if (_completed)
-            throw new InvalidOperationException($"The writer for '{Path}' is already completed.");
-        try
-        {
-            return _file.Stream;
-        }
-        catch (ObjectDisposedException)
-        {
-            throw new ObjectDisposedException(nameof(NpyWriter), $"The writer for '{Path}' has been disposed.");
-        }
+            throw new InvalidOperationException(Messages.Format(Messages.WriterCompleted, Path));
+        if (_failure is not null)
+            throw new InvalidOperationException(Messages.Format(Messages.WriterFailed, Path, _failure));
+        return _file.IsDisposed ? throw new ObjectDisposedException(nameof(NpyWriter), Messages.Format(Messages.WriterDisposed, Path)) : _file.Stream;
     }
 
-    private static unsafe void WriteRaw(Stream stream, byte* p, long bytes)
+    // A write that fails leaves the file with an unknown part of the rows: the writer refuses everything after and
+    // gives the disk space back at once.
+    private void Fail(Exception e)
     {
-        const int Chunk = 1 << 30;
-        for (long done = 0; done < bytes; done += Chunk)
-            stream.Write(new ReadOnlySpan<byte>(p + done, (int)Math.Min(Chunk, bytes - done)));
+        _failure = e.Message;
+        Dispose();
     }
 }

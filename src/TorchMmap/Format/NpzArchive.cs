@@ -9,25 +9,49 @@ namespace TorchMmap.Format;
 /// The directory of an .npz archive (a zip of .npy files, as <c>np.savez</c> writes): each entry's name,
 /// compression and exact location, validated against the file's length.
 /// </summary>
-/// <remarks>Only the zip records are read here; the arrays themselves are read by <see cref="Npy"/> and <see cref="Storage.NpyArray"/>.</remarks>
+/// <remarks>
+/// Only the zip records are read here; the arrays themselves are read by <see cref="Npy"/> and <see cref="Storage.NpyArray"/>.
+/// The archive is read as Python's <c>zipfile</c> reads it for <c>np.load</c>: the end record is the last one in the
+/// file's final 64 KiB, data before the archive (or around it) is allowed, a name given twice means the later entry, and
+/// an array name finds the entry of exactly that name before the one with <c>.npy</c> added (see <see cref="Find"/>).
+/// </remarks>
 public sealed class NpzArchive
 {
-    private readonly Dictionary<string, NpzEntry> _byName;
+    private readonly Dictionary<string, NpzEntry> _byEntryName;
 
     private NpzArchive(string path, List<NpzEntry> entries)
     {
         Path = path;
         Entries = entries;
-        _byName = new Dictionary<string, NpzEntry>(StringComparer.Ordinal);
+        // As zipfile's name table: a later entry of the same name replaces an earlier one.
+        _byEntryName = new Dictionary<string, NpzEntry>(StringComparer.Ordinal);
         foreach (NpzEntry e in entries)
-            _byName.TryAdd(e.ArrayName, e);
+            _byEntryName[e.EntryName] = e;
+        var arrays = new List<NpzEntry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (NpzEntry e in entries)
+        {
+            if (seen.Add(e.ArrayName))
+                arrays.Add(Find(e.ArrayName));
+        }
+        Arrays = arrays;
     }
 
     /// <summary>The archive's path.</summary>
     public string Path { get; }
 
-    /// <summary>The entries in directory order.</summary>
+    /// <summary>Every entry in directory order, duplicates of a name included.</summary>
     public IReadOnlyList<NpzEntry> Entries { get; }
+
+    /// <summary>
+    /// The arrays <c>dict(np.load(path))</c> holds: one entry per distinct array name, in the order the names first
+    /// appear, each the entry <see cref="Find"/> returns for that name (so <c>x</c> stands before <c>x.npy</c>, and of two
+    /// entries with one name the later).
+    /// </summary>
+    public IReadOnlyList<NpzEntry> Arrays { get; }
+
+    /// <summary>The array names, as <see cref="Arrays"/> orders them (<c>np.load(path).files</c> without repeats).</summary>
+    public IEnumerable<string> Names => Arrays.Select(e => e.ArrayName);
 
     /// <summary>Reads and validates the directory of the archive at <paramref name="path"/>.</summary>
     /// <param name="path">The .npz file.</param>
@@ -43,18 +67,35 @@ public sealed class NpzArchive
         return ReadDirectory(stream, path);
     }
 
-    /// <summary>Finds an array by name (with or without <c>.npy</c>).</summary>
-    /// <param name="name">The array name.</param>
+    /// <summary>Finds an array as <c>np.load(path)[name]</c> does: the entry named exactly <paramref name="name"/>, else the one
+    /// named <paramref name="name"/> + <c>.npy</c>; of two entries with one name, the later.</summary>
+    /// <param name="name">The array name (<c>x</c>, or the entry name <c>x.npy</c>; empty for what <c>np.savez</c> writes for the key <c>''</c>).</param>
     /// <returns>The entry.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="KeyNotFoundException">There is no such array.</exception>
     public NpzEntry Find(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (_byName.TryGetValue(name, out NpzEntry? entry))
-            return entry;
-        if (name.EndsWith(".npy", StringComparison.Ordinal) && _byName.TryGetValue(name[..^4], out entry))
+        if (_byEntryName.TryGetValue(name, out NpzEntry? entry) || _byEntryName.TryGetValue(name + ".npy", out entry))
             return entry;
         throw new KeyNotFoundException(Messages.Format(Messages.NpzNoEntry, Path, name));
+    }
+
+    /// <summary>True when the file at <paramref name="path"/> starts as a zip archive does (what <c>np.load</c> checks to
+    /// tell an .npz from an .npy).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>True for a file starting with a zip local header or end record.</returns>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static bool IsZip(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        Span<byte> magic = stackalloc byte[4];
+        int got = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        if (got < magic.Length)
+            return false;
+        uint signature = BinaryPrimitives.ReadUInt32LittleEndian(magic);
+        return signature is LocalHeaderSignature or EndOfCentralDirectorySignature;
     }
 
     internal static NpzArchive ReadDirectory(Stream stream, string path)
@@ -65,21 +106,20 @@ public sealed class NpzArchive
         if (fileLength < EndOfCentralDirectoryLength)
             throw Bad(path, $"the file is {fileLength} bytes, shorter than a zip end record");
 
-        // The end record sits within the last 22 + 65535 bytes (its comment can be that long).
+        // As zipfile: an end record with no comment ends the file; failing that, the end record is the last signature in
+        // the final 22 + 65535 bytes (its comment can be that long), wherever its comment ends.
         int tailLength = (int)Math.Min(fileLength, EndOfCentralDirectoryLength + MaxCommentLength);
         byte[] tail = ReadAt(stream, fileLength - tailLength, tailLength, path);
-        int eocd = -1;
-        for (int i = tail.Length - EndOfCentralDirectoryLength; i >= 0; i--)
+        int eocd = tail.Length - EndOfCentralDirectoryLength;
+        if (!(BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(eocd)) == EndOfCentralDirectorySignature
+              && BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(eocd + 20)) == 0))
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(i)) == EndOfCentralDirectorySignature
-                && i + EndOfCentralDirectoryLength + BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(i + 20)) == tail.Length)
-            {
-                eocd = i;
-                break;
-            }
+            eocd = tail.AsSpan().LastIndexOf(EndOfCentralDirectorySignatureBytes);
+            if (eocd < 0)
+                throw Bad(path, "no zip end-of-central-directory record");
+            if (eocd > tail.Length - EndOfCentralDirectoryLength)
+                throw Bad(path, "the zip end-of-central-directory record is cut off by the end of the file");
         }
-        if (eocd < 0)
-            throw Bad(path, "no zip end-of-central-directory record");
         long eocdOffset = fileLength - tailLength + eocd;
         ReadOnlySpan<byte> end = tail.AsSpan(eocd, EndOfCentralDirectoryLength);
         if (BinaryPrimitives.ReadUInt16LittleEndian(end[4..]) != 0 || BinaryPrimitives.ReadUInt16LittleEndian(end[6..]) != 0)
@@ -87,11 +127,20 @@ public sealed class NpzArchive
         long count = BinaryPrimitives.ReadUInt16LittleEndian(end[EocdEntryCountOffset..]);
         long dirSize = BinaryPrimitives.ReadUInt32LittleEndian(end[EocdDirectorySizeOffset..]);
         long dirOffset = BinaryPrimitives.ReadUInt32LittleEndian(end[EocdDirectoryOffsetOffset..]);
+        // Where the directory really ends: right before the end record (and the zip64 records, when there are any).
+        long dirEnd = eocdOffset;
 
         if (count == Saturated16 || dirSize == Saturated32 || dirOffset == Saturated32)
+        {
             (count, dirSize, dirOffset) = ReadZip64End(stream, eocdOffset, path);
-        if (dirOffset > eocdOffset || dirSize > eocdOffset - dirOffset)
+            dirEnd = eocdOffset - Zip64LocatorLength - Zip64EocdLength;
+        }
+        // As zipfile: the archive may sit after other data (a self-extracting stub, or inside another archive's comment);
+        // its offsets are then shifted by what comes before it.
+        long shift = dirEnd - dirSize - dirOffset;
+        if (dirSize > dirEnd || shift < 0)
             throw Bad(path, $"the central directory ({dirSize} bytes at offset {dirOffset}) lies outside the file");
+        dirOffset += shift;
         if (dirSize > Array.MaxLength)
             throw Bad(path, $"its central directory of {dirSize} bytes is too large to read");
         if (count > dirSize / CentralHeaderLength)
@@ -101,7 +150,7 @@ public sealed class NpzArchive
         var entries = new List<NpzEntry>((int)count);
         int at = 0;
         for (long n = 0; n < count; n++)
-            entries.Add(ReadEntry(stream, dir, ref at, dirOffset, path));
+            entries.Add(ReadEntry(stream, dir, ref at, dirOffset, shift, path));
         // A count that disagrees with the directory's size would silently drop entries.
         if (at != dir.Length)
             throw Bad(path, $"the end record counts {count} entries, but the central directory holds {dir.Length - at} more bytes of records");
@@ -126,7 +175,7 @@ public sealed class NpzArchive
                 Clamp(BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(Zip64EocdDirectoryOffsetOffset))));
     }
 
-    private static NpzEntry ReadEntry(Stream stream, byte[] dir, ref int at, long dirOffset, string path)
+    private static NpzEntry ReadEntry(Stream stream, byte[] dir, ref int at, long dirOffset, long shift, string path)
     {
         if (dir.Length - at < CentralHeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(dir.AsSpan(at)) != CentralHeaderSignature)
             throw Bad(path, $"no central directory header at offset {dirOffset + at}");
@@ -153,8 +202,12 @@ public sealed class NpzArchive
         if (method is not (0 or 8))
             throw new NotSupportedException(Messages.Format(Messages.NpzBadEntry, path, name, $"compression method {method} is not supported (only stored and deflate)"));
         ApplyZip64Extra(extra, ref size, ref compressed, ref local, path, name);
+        local = local > long.MaxValue - shift ? long.MaxValue : local + shift;
         if (method == 0 && compressed != size)
             throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, $"it is stored, but its compressed size {compressed} differs from its size {size}"));
+        // A size no deflate stream of this length can reach is a lie: refused here, before anyone allocates for it.
+        if (method == 8 && size > MaxInflatedSize(compressed))
+            throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, path, name, Messages.Format(Messages.NpzImplausibleSize, size, compressed, MaxDeflateRatio)));
 
         long fileLength = stream.Length;
         if (local > fileLength - LocalHeaderLength)
@@ -213,6 +266,11 @@ public sealed class NpzArchive
         p += 8;
         return value;
     }
+
+    // Deflate's densest code spends 2 bits on a 258-byte match, so n compressed bytes inflate to at most 1032 n bytes
+    // (RFC 1951); the constant covers the first literal and block headers of tiny streams.
+    private static long MaxInflatedSize(long compressed) =>
+        compressed > (long.MaxValue - MaxDeflateSlack) / MaxDeflateRatio ? long.MaxValue : compressed * MaxDeflateRatio + MaxDeflateSlack;
 
     private static long Clamp(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
 

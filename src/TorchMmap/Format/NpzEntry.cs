@@ -44,6 +44,16 @@ public sealed class NpzEntry
     /// <summary>The CRC-32 of the embedded .npy file, as the zip directory records it.</summary>
     public uint Crc32 { get; }
 
+    /// <summary>
+    /// Opens the entry's .npy bytes for reading, as Python's <c>zipfile</c> (what <c>np.load</c> uses) reads them: inflated
+    /// when deflated, and checked at the end against the size and CRC-32 the directory records.
+    /// </summary>
+    /// <returns>A forward-only stream of <see cref="Size"/> bytes; dispose it. Reading it throws
+    /// <see cref="InvalidDataException"/> naming the archive and the entry when the data is corrupt, shorter or longer than
+    /// recorded, or fails its CRC-32 (checked when the last byte has been read).</returns>
+    /// <exception cref="IOException">The archive cannot be opened.</exception>
+    public Stream OpenRead() => NpzEntryStream.Open(this);
+
     internal void ThrowIfNotMappable()
     {
         if (!IsStored)

@@ -4,6 +4,7 @@ namespace TorchMmap.Format;
 internal static class NpzLayout
 {
     public const uint EndOfCentralDirectorySignature = 0x06054b50;
+    public static ReadOnlySpan<byte> EndOfCentralDirectorySignatureBytes => "PK\u0005\u0006"u8;
     public const int EndOfCentralDirectoryLength = 22;
     public const int MaxCommentLength = ushort.MaxValue;
     public const int EocdEntryCountOffset = 10;
@@ -36,6 +37,9 @@ internal static class NpzLayout
     public const int LocalMethodOffset = 8;
     public const int LocalNameLengthOffset = 26;
     public const int LocalExtraLengthOffset = 28;
+
+    public const long MaxDeflateRatio = 1032;
+    public const long MaxDeflateSlack = 1024;
 
     public const ushort Zip64ExtraId = 0x0001;
     public const ushort EncryptedFlag = 0x0001;

@@ -1,24 +1,25 @@
+using TorchMmap.Internal;
+
 namespace TorchMmap.Format;
 
 /// <summary>
-/// A new file written beside its final path and moved there only when complete, so an incomplete file never appears at the
-/// path: the writers of .npy files and token files all write through this.
+/// A new file whose header is known only at the end, written through <see cref="FileReplacement"/> (beside its final
+/// path, moved there when complete): the writers of .npy files and token files all write through this.
 /// </summary>
 /// <remarks>
-/// The temporary file (<c>.name.GUID.tmp</c> in the same folder, so the move is a rename) starts with a zeroed space for a
-/// header that is only known at the end; zeros hold no format's magic, so the temporary file never reads as valid.
-/// <see cref="Commit"/> writes the header there, flushes to disk and renames the file into place, replacing any previous
-/// file. Disposing before that deletes the temporary file and leaves the path untouched. Not thread safe.
+/// The temporary file starts with a zeroed space for the header; zeros hold no format's magic, so the temporary file
+/// never reads as valid. <see cref="Commit"/> writes the header there, flushes to disk and renames the file into place.
+/// Disposing before that deletes the temporary file and leaves the path untouched; <see cref="Dispose"/> never throws.
+/// Only a regular file (or nothing) may stand at the path: these writers seek back to their header. Not thread safe.
 /// </remarks>
 internal sealed class PendingFile : IDisposable
 {
-    private FileStream? _stream;
+    private readonly FileReplacement _file;
 
-    private PendingFile(string path, string tempPath, FileStream stream, int headerLength)
+    private PendingFile(string path, FileReplacement file, int headerLength)
     {
         Path = path;
-        TempPath = tempPath;
-        _stream = stream;
+        _file = file;
         HeaderLength = headerLength;
     }
 
@@ -26,7 +27,7 @@ internal sealed class PendingFile : IDisposable
     public string Path { get; }
 
     /// <summary>The temporary file written until <see cref="Commit"/>.</summary>
-    public string TempPath { get; }
+    public string TempPath => _file.TempPath!;
 
     /// <summary>The bytes reserved at the start for the header.</summary>
     public int HeaderLength { get; }
@@ -34,27 +35,29 @@ internal sealed class PendingFile : IDisposable
     /// <summary>True once <see cref="Commit"/> has moved the file into place.</summary>
     public bool IsCommitted { get; private set; }
 
+    /// <summary>True once committed or disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
     /// <summary>The open temporary file, positioned after what was written so far.</summary>
     /// <exception cref="ObjectDisposedException">The file was committed or disposed.</exception>
-    public FileStream Stream => _stream ?? throw new ObjectDisposedException(nameof(PendingFile), $"The file being written for '{Path}' is closed.");
+    public FileStream Stream => IsDisposed
+        ? throw new ObjectDisposedException(nameof(PendingFile), $"The file being written for '{Path}' is closed.")
+        : _file.Stream;
 
-    /// <summary>Creates the temporary file beside <paramref name="path"/> with <paramref name="headerLength"/> zero bytes reserved.</summary>
-    /// <exception cref="IOException">The temporary file cannot be created.</exception>
+    /// <summary>Creates the temporary file for <paramref name="path"/> with <paramref name="headerLength"/> zero bytes reserved.</summary>
+    /// <exception cref="IOException">The temporary file cannot be created, or something other than a regular file is at the path.</exception>
     public static PendingFile Create(string path, int headerLength, int bufferSize)
     {
-        string full = System.IO.Path.GetFullPath(path);
-        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         // Readers may look at the temporary file (it must read as invalid); no one else may write it.
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize);
+        FileReplacement file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.Read, bufferSize, regularOnly: true);
         try
         {
-            stream.Write(new byte[headerLength]);
-            return new PendingFile(path, temp, stream, headerLength);
+            file.Stream.Write(new byte[headerLength]);
+            return new PendingFile(path, file, headerLength);
         }
         catch
         {
-            stream.Dispose();
-            File.Delete(temp);
+            file.Dispose();
             throw;
         }
     }
@@ -74,37 +77,20 @@ internal sealed class PendingFile : IDisposable
                 stream.Position = 0;
                 stream.Write(header);
             }
-            stream.Flush(flushToDisk: true);
+            _file.Commit();
+            IsCommitted = true;
         }
-        catch
+        finally
         {
-            // A failed fix-up leaves nothing behind.
+            // Committed or not, the file is closed; a failure deletes the temporary file.
             Dispose();
-            throw;
         }
-        _stream = null;
-        stream.Dispose();
-        try
-        {
-            File.Move(TempPath, Path, overwrite: true);
-        }
-        catch
-        {
-            // The temporary file now holds a valid header: never leave it behind.
-            File.Delete(TempPath);
-            throw;
-        }
-        IsCommitted = true;
     }
 
-    /// <summary>Closes the file; if it was not committed, deletes the temporary file. Calling it again does nothing.</summary>
+    /// <summary>Closes the file; if it was not committed, deletes the temporary file. Never throws; calling it again does nothing.</summary>
     public void Dispose()
     {
-        FileStream? stream = Interlocked.Exchange(ref _stream, null);
-        if (stream is null)
-            return;
-        stream.Dispose();
-        if (!IsCommitted)
-            File.Delete(TempPath);
+        IsDisposed = true;
+        _file.Dispose();
     }
 }

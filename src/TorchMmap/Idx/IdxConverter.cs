@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using TorchMmap.Format;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Idx;
 
@@ -35,7 +36,7 @@ public static class IdxConverter
         using NpyWriter writer = NpyWriter.Create(npyPath, dtype, rowShape.ToArray());
         // A compressed file's length says nothing of its rows, so a row size no buffer can hold is refused before allocating.
         if (reader.RowCount > 0 && reader.RowBytes > Array.MaxLength)
-            throw new NotSupportedException($"'{reader.Path}' has rows of {reader.RowBytes} bytes (shape {string.Join('x', header.Shape)}), more than the converter can buffer ({Array.MaxLength} bytes).");
+            ThrowHelper.NotSupported(Messages.IdxRowTooLarge, reader.Path, reader.RowBytes, string.Join('x', header.Shape), Array.MaxLength);
         bool noData = reader.RowCount == 0 || reader.RowBytes == 0;
         int rowsPerChunk = noData ? 0 : (int)Math.Max(1, options.ChunkBytes / reader.RowBytes);
         byte[] buffer = new byte[checked(rowsPerChunk * reader.RowBytes)];

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using TorchMmap.Format;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Idx;
 
@@ -22,17 +23,11 @@ public sealed class IdxHeader
             IdxElementType.Int32 or IdxElementType.Float32 => 4,
             _ => 8,
         };
-        // As NumPy ("array is too big"): the item size times every non-zero dimension must fit in 64 bits, even when a
-        // zero dimension makes the array empty, so no row size or stride computed from the shape can overflow, and the
-        // .npy file written for it can be read back.
-        long nonZeroBytes = ItemSize, elements = 1;
-        foreach (long d in shape)
-        {
-            nonZeroBytes = checked(nonZeroBytes * Math.Max(d, 1));
-            elements *= d;
-        }
+        // The .npy rule, so the file written for this shape can be read back.
+        if (!NpyShape.TryGetSize(shape, ItemSize, out long elements, out long bytes))
+            throw new OverflowException();
         ElementCount = elements;
-        DataLength = elements * ItemSize;
+        DataLength = bytes;
     }
 
     /// <summary>The element type.</summary>
@@ -78,13 +73,13 @@ public sealed class IdxHeader
         Span<byte> magic = stackalloc byte[4];
         ReadExactly(stream, magic, name, 0);
         if (magic[0] != 0 || magic[1] != 0)
-            throw new InvalidDataException($"'{name}' is not an IDX file: the first two bytes are {magic[0]:X2}-{magic[1]:X2} at offset 0, expected 00-00.");
+            ThrowHelper.InvalidData(Messages.IdxFormatBadMagic, name, magic[0], magic[1]);
         var type = (IdxElementType)magic[2];
         if (!Enum.IsDefined(type))
-            throw new InvalidDataException($"'{name}': the element type code 0x{magic[2]:X2} at offset 2 is not an IDX type (0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E).");
+            ThrowHelper.InvalidData(Messages.IdxBadType, name, magic[2]);
         int rank = magic[3];
         if (rank == 0)
-            throw new InvalidDataException($"'{name}': the IDX header at offset 3 declares no dimensions.");
+            ThrowHelper.InvalidData(Messages.IdxNoDimensions, name);
         Span<byte> dims = stackalloc byte[4 * rank];
         ReadExactly(stream, dims, name, 4);
         long[] shape = new long[rank];
@@ -92,7 +87,7 @@ public sealed class IdxHeader
         {
             int d = BinaryPrimitives.ReadInt32BigEndian(dims.Slice(4 * i, 4));
             if (d < 0)
-                throw new InvalidDataException($"'{name}': dimension {i} at offset {4 + 4 * i} is {d}; dimensions cannot be negative.");
+                ThrowHelper.InvalidData(Messages.IdxNegativeDimension, name, i, 4 + 4 * i, d);
             shape[i] = d;
         }
         try
@@ -101,7 +96,7 @@ public sealed class IdxHeader
         }
         catch (OverflowException)
         {
-            throw new InvalidDataException($"'{name}': the IDX shape ({string.Join(", ", shape)}) overflows a 64-bit byte count (its non-zero dimensions times the item size; NumPy refuses such shapes even when empty).");
+            throw new InvalidDataException(Messages.Format(Messages.IdxShapeOverflow, name, string.Join(", ", shape)));
         }
     }
 
@@ -109,6 +104,6 @@ public sealed class IdxHeader
     {
         int got = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         if (got < buffer.Length)
-            throw new InvalidDataException($"'{name}' ends at offset {offset + got}, inside the IDX header ({buffer.Length - got} more bytes expected).");
+            ThrowHelper.InvalidData(Messages.IdxHeaderTruncated, name, offset + got, buffer.Length - got);
     }
 }

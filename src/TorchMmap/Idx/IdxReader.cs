@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
+using TorchMmap.Format;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Idx;
 
@@ -29,8 +31,8 @@ public sealed class IdxReader : IDisposable
         RowBytes = ComputeRowBytes(header);
         if (fileLength is long length && length != header.Length + header.DataLength)
             throw new InvalidDataException(length < header.Length + header.DataLength
-                ? $"'{path}' is {length} bytes long, but its IDX header (shape {FormatShape(header.Shape)} of {header.ElementType}) needs {header.Length + header.DataLength}."
-                : $"'{path}' has {length - header.Length - header.DataLength} bytes after the data its IDX header describes (shape {FormatShape(header.Shape)} of {header.ElementType}), from offset {header.Length + header.DataLength}.");
+                ? Messages.Format(Messages.IdxFileTooShort, path, length, FormatShape(header.Shape), header.ElementType, header.Length + header.DataLength)
+                : Messages.Format(Messages.IdxTrailing, path, length - header.Length - header.DataLength, FormatShape(header.Shape), header.ElementType, header.Length + header.DataLength));
     }
 
     /// <summary>The file read.</summary>
@@ -70,16 +72,8 @@ public sealed class IdxReader : IDisposable
             // Every gzip member starts with 1F 8B (RFC 1952); an IDX file starts with 00 00.
             bool compressed = got == 2 && start[0] == 0x1F && start[1] == 0x8B;
             if (compressed)
-                stream = new GZipStream(file, CompressionMode.Decompress, leaveOpen: false);
-            IdxHeader header;
-            try
-            {
-                header = IdxHeader.Read(stream, path);
-            }
-            catch (InvalidDataException e) when (compressed && !e.Message.StartsWith('\''))
-            {
-                throw new InvalidDataException($"'{path}' is not a valid gzip file: {e.Message}", e);
-            }
+                stream = new InflatingReadStream(new GZipStream(file, CompressionMode.Decompress, leaveOpen: false), $"'{path}'");
+            IdxHeader header = IdxHeader.Read(stream, path);
             return new IdxReader(path, stream, header, compressed, compressed ? null : file.Length);
         }
         catch
@@ -109,17 +103,9 @@ public sealed class IdxReader : IDisposable
             throw new ArgumentException($"The buffer holds {destination.Length} bytes, less than one row of '{Path}' ({RowBytes} bytes).", nameof(destination));
         int rows = (int)Math.Min(remaining, destination.Length / RowBytes);
         Span<byte> target = destination[..checked((int)(rows * RowBytes))];
-        int got;
-        try
-        {
-            got = _stream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"'{Path}': the compressed data is corrupt near data byte {_dataRead}: {e.Message}", e);
-        }
+        int got = _stream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);
         if (got < target.Length)
-            throw new InvalidDataException($"'{Path}' ends at data byte {_dataRead + got} (file offset {Header.Length + _dataRead + got} of the {(IsCompressed ? "decompressed " : "")}data), inside row {(_dataRead + got) / RowBytes} of {RowCount}; the header says {Header.DataLength} data bytes.");
+            ThrowHelper.InvalidData(Messages.IdxDataTruncated, Path, _dataRead + got, Header.Length + _dataRead + got, IsCompressed ? "decompressed " : "", (_dataRead + got) / RowBytes, RowCount, Header.DataLength);
         _dataRead += got;
         ToNativeOrder(target, Header.ItemSize);
         if (RowsRead == RowCount)
@@ -136,12 +122,10 @@ public sealed class IdxReader : IDisposable
         _stream.Dispose();
     }
 
-    // The header refuses shapes whose non-zero dimensions overflow, so the product of the row's dimensions fits.
+    // The header's shape passed the size rule, so its row's does too.
     private static long ComputeRowBytes(IdxHeader header)
     {
-        long rowBytes = header.ItemSize;
-        for (int i = 1; i < header.Shape.Count; i++)
-            rowBytes *= header.Shape[i];
+        NpyShape.TryGetSize(header.Shape.Skip(1).ToArray(), header.ItemSize, out _, out long rowBytes);
         return rowBytes;
     }
 
@@ -151,17 +135,8 @@ public sealed class IdxReader : IDisposable
         if (!IsCompressed)
             return;
         Span<byte> probe = stackalloc byte[1];
-        int extra;
-        try
-        {
-            extra = _stream.Read(probe);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"'{Path}': the compressed data is corrupt after the last row: {e.Message}", e);
-        }
-        if (extra != 0)
-            throw new InvalidDataException($"'{Path}' has bytes after the {Header.DataLength} data bytes its IDX header describes (shape {FormatShape(Header.Shape)} of {Header.ElementType}).");
+        if (_stream.Read(probe) != 0)
+            ThrowHelper.InvalidData(Messages.IdxTrailingCompressed, Path, Header.DataLength, FormatShape(Header.Shape), Header.ElementType);
     }
 
     private static void ToNativeOrder(Span<byte> data, int itemSize)

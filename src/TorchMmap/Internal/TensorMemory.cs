@@ -27,6 +27,14 @@ internal static unsafe partial class TensorMemory
         return (byte*)THSTensor_data(tensor.Handle);
     }
 
+    /// <summary>Writes <paramref name="bytes"/> bytes from <paramref name="source"/> to <paramref name="stream"/>, in pieces a span can hold.</summary>
+    public static void WriteTo(Stream stream, byte* source, long bytes)
+    {
+        const int Chunk = 1 << 30;
+        for (long done = 0; done < bytes; done += Chunk)
+            stream.Write(new ReadOnlySpan<byte>(source + done, (int)Math.Min(Chunk, bytes - done)));
+    }
+
     /// <summary>Bytes per element of a tensor type.</summary>
     public static int ElementSize(ScalarType type) => type switch
     {

@@ -54,31 +54,26 @@ internal static unsafe class ElementCopier
     }
 
     /// <summary>Copies <paramref name="count"/> elements from tensor layout at <paramref name="src"/> to the file layout at <paramref name="dst"/>.</summary>
-    /// <returns>The index of the first element that does not fit the file's type (widened types only), or -1.</returns>
-    public static long Store(byte* src, byte* dst, long count, NpyDType dtype)
+    /// <remarks>Narrowed types keep the low bits: callers check first that every value fits (NpyArray.WriteRows does, before writing any).</remarks>
+    public static void Store(byte* src, byte* dst, long count, NpyDType dtype)
     {
         if (count <= 0)
-            return -1;
+            return;
         if (dtype.Kind == NpyKind.Bool || !dtype.NeedsConversion)
         {
             Copy(src, dst, count * dtype.ItemSize);
-            return -1;
+            return;
         }
         if (dtype.LoadedItemSize == dtype.ItemSize)
         {
             int part = dtype.Kind == NpyKind.Complex ? dtype.ItemSize / 2 : dtype.ItemSize;
             Swap(src, dst, count * (dtype.ItemSize / part), part);
-            return -1;
+            return;
         }
         bool swap = dtype.IsSwapped;
         if (dtype.ItemSize == 2)
         {
             int* s = (int*)src;
-            for (long i = 0; i < count; i++)
-            {
-                if ((uint)s[i] > ushort.MaxValue)
-                    return i;
-            }
             ushort* d = (ushort*)dst;
             for (long i = 0; i < count; i++)
                 d[i] = swap ? BinaryPrimitives.ReverseEndianness((ushort)s[i]) : (ushort)s[i];
@@ -86,16 +81,10 @@ internal static unsafe class ElementCopier
         else
         {
             long* s = (long*)src;
-            for (long i = 0; i < count; i++)
-            {
-                if ((ulong)s[i] > uint.MaxValue)
-                    return i;
-            }
             uint* d = (uint*)dst;
             for (long i = 0; i < count; i++)
                 d[i] = swap ? BinaryPrimitives.ReverseEndianness((uint)s[i]) : (uint)s[i];
         }
-        return -1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

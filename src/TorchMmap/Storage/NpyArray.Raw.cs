@@ -89,8 +89,7 @@ public sealed partial class NpyArray
             if (shape[i] < 0)
                 throw new ArgumentOutOfRangeException(nameof(shape), Messages.Format(Messages.RawShapeInvalid, NpyHeader.FormatShape(shape), path, $"dimension {i} is negative"));
         }
-        long? count = NpyHeader.ComputeElementCount(shape);
-        if (count is null || count.Value > long.MaxValue / dtype.ItemSize || count.Value * dtype.ItemSize > long.MaxValue - offset)
+        if (!NpyShape.TryGetSize(shape, dtype.ItemSize, out _, out long bytes) || bytes > long.MaxValue - offset)
             throw new ArgumentOutOfRangeException(nameof(shape), Messages.Format(Messages.RawShapeInvalid, NpyHeader.FormatShape(shape), path, $"{dtype} elements after offset {offset} overflow a 64-bit byte count"));
     }
 }

@@ -22,6 +22,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Length"/>].</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public Tensor ReadRows(long start, long count)
     {
         long length = Length;
@@ -57,6 +58,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public Tensor Gather(ReadOnlySpan<long> indices, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
@@ -82,6 +84,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong shape, type, device or layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public void GatherInto(ReadOnlySpan<long> indices, Tensor destination, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -94,6 +97,7 @@ public sealed unsafe partial class NpyArray
     /// <summary>Copies the whole array into a new tensor of the same shape, as <c>np.load</c> (Fortran-order files come back in C order).</summary>
     /// <returns>A new CPU tensor; the caller owns it.</returns>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public Tensor ToTensor()
     {
         ReadOnlySpan<long> shape = ShapeSpan;
@@ -115,13 +119,10 @@ public sealed unsafe partial class NpyArray
 
         // Fortran order is C order of the reversed shape: read it that way, then reverse the axes.
         using DisposeScope scope = torch.NewDisposeScope();
-        long[] reversed = shape.ToArray();
-        Array.Reverse(reversed);
-        Tensor raw = TensorMemory.Empty(reversed, DType.ScalarType);
+        Tensor raw = TensorMemory.Empty(FortranLayout.ReversedShape(shape), DType.ScalarType);
         using (MappedFile.Lease lease = _file.AcquireForAccess())
             ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount, DType);
-        long[] axes = Enumerable.Range(0, Rank).Reverse().Select(i => (long)i).ToArray();
-        return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
+        return FortranLayout.ToCOrder(raw).MoveToOuterDisposeScope();
     }
 
     /// <summary>The number of bytes one row takes once loaded.</summary>
@@ -144,15 +145,8 @@ public sealed unsafe partial class NpyArray
             throw new ArgumentException($"The destination has shape {Format.NpyHeader.FormatShape(destination.shape)}; {rows} rows of '{Path}' need {Format.NpyHeader.FormatShape(expected)}.", paramName);
     }
 
-    internal void CheckIndices(ReadOnlySpan<long> indices)
-    {
-        ulong length = (ulong)Length;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if ((ulong)indices[i] >= length)
-                ThrowIndexOutOfRange(indices[i], i, nameof(indices));
-        }
-    }
+    internal void CheckIndices(ReadOnlySpan<long> indices) =>
+        ThrowHelper.ThrowIfAnyOutOfRange(indices, Length, $"'{Path}'", "rows", nameof(indices));
 
     /// <summary>Copies already-checked rows to <paramref name="dst"/>, a buffer of indices.Length × <see cref="LoadedRowBytes"/> bytes.</summary>
     internal void GatherCore(ReadOnlySpan<long> indices, byte* dst, int threads)
@@ -214,7 +208,4 @@ public sealed unsafe partial class NpyArray
             k = end;
         }
     }
-
-    private void ThrowIndexOutOfRange(long index, int position, string paramName) =>
-        throw new ArgumentOutOfRangeException(paramName, index, $"Index {index} at position {position} is out of range for '{Path}', which has {Length} rows.");
 }

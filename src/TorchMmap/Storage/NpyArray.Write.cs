@@ -15,6 +15,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentException"><paramref name="rows"/> has the wrong type, shape or device, or holds values the file's dtype cannot.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The rows do not fit in [0, <see cref="Length"/>).</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public void WriteRows(long start, Tensor rows)
     {
         ArgumentNullException.ThrowIfNull(rows);

@@ -42,8 +42,10 @@ public sealed partial class NpyArray : IDisposable
         Path = path;
         IsRaw = isRaw;
         _rowShape = header.Rank == 0 ? [] : header.ShapeArray[1..];
-        RowElements = NpyHeader.ComputeElementCount(_rowShape) ?? 0;
-        RowBytes = RowElements * header.DType.ItemSize;
+        // A row is part of a validated shape, so its size cannot overflow.
+        NpyShape.TryGetSize(_rowShape, header.DType.ItemSize, out long rowElements, out long rowBytes);
+        RowElements = rowElements;
+        RowBytes = rowBytes;
     }
 
     /// <summary>The file (for an .npz entry, the archive path and the entry name).</summary>
@@ -73,7 +75,7 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>The number of rows: the first dimension.</summary>
     /// <exception cref="InvalidOperationException">The array is 0-d and has no rows (as NumPy's <c>len()</c> of a 0-d array).</exception>
-    public long Length => Rank == 0 ? throw new InvalidOperationException($"'{Path}' holds a 0-d array, which has no rows.") : Header.ShapeArray[0];
+    public long Length => Rank == 0 ? throw new InvalidOperationException(Messages.Format(Messages.ZeroDimensionalNoRows, Path)) : Header.ShapeArray[0];
 
     /// <summary>The shape of one row: the shape without its first dimension.</summary>
     public IReadOnlyList<long> RowShape => _rowShape;
@@ -146,48 +148,61 @@ public sealed partial class NpyArray : IDisposable
     /// Creates a new .npy file of zeros and maps it for reading and writing, as <c>np.lib.format.open_memmap(path, 'w+', ...)</c>.
     /// An existing file at <paramref name="path"/> is replaced.
     /// </summary>
+    /// <remarks>
+    /// The file is built beside the path, its whole size reserved on the disk (so a full disk is an
+    /// <see cref="IOException"/> here, never a fault on a later write through the mapping), then renamed into place: an
+    /// existing file is never truncated under a mapping another reader holds, which keeps reading the old data. As
+    /// <c>np.save</c>, a symbolic link is replaced at its target and a replaced file keeps its mode and owner.
+    /// </remarks>
     /// <param name="path">The file to create.</param>
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The shape.</param>
     /// <param name="fortranOrder">True to lay the data out in Fortran order.</param>
+    /// <param name="reserveSpace">True (the default) to reserve the file's blocks now. False makes a sparse file, as
+    /// <c>open_memmap</c> does: quicker for a huge array that is mostly never written, but a full disk then surfaces
+    /// only on a later write through the mapping, which the operating system reports as a fault, not an exception.</param>
     /// <returns>The mapped array in <see cref="NpyMode.ReadWrite"/> mode.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or the size overflows.</exception>
-    /// <exception cref="IOException">The file cannot be created.</exception>
-    public static NpyArray Create(string path, NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false)
+    /// <exception cref="IOException">The file cannot be created, the disk has no room for it, or <paramref name="path"/> is not a regular file.</exception>
+    public static NpyArray Create(string path, NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false, bool reserveSpace = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         NpyHeader header = NpyHeader.Create(dtype, shape, fortranOrder);
-        return CreateCore(path, header, header.DataOffset, isRaw: false);
+        return CreateCore(path, header, header.DataOffset, isRaw: false, reserveSpace);
     }
 
-    // The one way a new mapped file is made (.npy and raw alike): create or replace the file, write the header for a .npy
-    // file (a raw file's bytes before dataStart stay zero, as np.memmap's), size it, and map it.
-    private static NpyArray CreateCore(string path, NpyHeader header, long dataStart, bool isRaw)
+    // The one way a new mapped file is made (.npy and raw alike), through the writers' one replacement helper: the file is
+    // built beside the path with its whole size reserved (a full disk is an IOException here, never a fault on a later
+    // write through the mapping), the .npy header written (a raw file's bytes before dataStart stay zero, as np.memmap's),
+    // then renamed into place, so an existing file is never truncated under another reader's mapping.
+    private static NpyArray CreateCore(string path, NpyHeader header, long dataStart, bool isRaw, bool reserveSpace = true)
     {
-        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        try
+        long length = dataStart + header.DataLength;
+        using var file = FileReplacement.Begin(path, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, 4096, regularOnly: true);
+        if (reserveSpace)
+            file.Reserve(length);
+        else
+            file.Stream.SetLength(length);
+        if (!isRaw)
         {
-            if (!isRaw)
-                stream.Write(header.ToArray());
-            stream.SetLength(dataStart + header.DataLength);
-            return new NpyArray(MappedFile.Map(path, stream, NpyMode.ReadWrite, dataStart + header.DataLength), dataStart, header, path, isRaw);
+            file.Stream.Position = 0;
+            file.Stream.Write(header.ToArray());
         }
-        catch
-        {
-            stream.Dispose();
-            throw;
-        }
+        file.Commit();
+        return new NpyArray(MappedFile.Map(path, file.DetachStream(), NpyMode.ReadWrite, length), dataStart, header, path, isRaw);
     }
 
     /// <summary>Maps a stored (uncompressed) entry of an .npz archive in place, without extracting it.</summary>
     /// <param name="path">The .npz file.</param>
-    /// <param name="name">The array's name (the entry name without <c>.npy</c>).</param>
+    /// <param name="name">The array's name, found as <c>np.load(path)[name]</c> finds it (see <see cref="NpzArchive.Find"/>);
+    /// empty for the entry <c>.npy</c> that <c>np.savez</c> writes for the key <c>''</c>.</param>
     /// <param name="mode"><see cref="NpyMode.ReadOnly"/> or <see cref="NpyMode.CopyOnWrite"/>. Writing into the archive is refused:
     /// it would leave the entry's CRC-32 stale, and zip readers (NumPy's included) would then reject the archive.</param>
     /// <returns>The mapped array.</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> or <paramref name="name"/> is null or empty, or <paramref name="mode"/> is <see cref="NpyMode.ReadWrite"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="mode"/> is <see cref="NpyMode.ReadWrite"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
     /// <exception cref="KeyNotFoundException">The archive has no such array.</exception>
     /// <exception cref="InvalidDataException">The archive or the entry is malformed.</exception>
@@ -195,7 +210,7 @@ public sealed partial class NpyArray : IDisposable
     public static NpyArray OpenNpzEntry(string path, string name, NpyMode mode = NpyMode.ReadOnly)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(name);
         if (!Enum.IsDefined(mode))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
         if (mode == NpyMode.ReadWrite)
@@ -203,18 +218,41 @@ public sealed partial class NpyArray : IDisposable
         FileStream stream = OpenStream(path, mode);
         try
         {
-            NpzEntry entry = NpzArchive.ReadDirectory(stream, path).Find(name);
-            entry.ThrowIfNotMappable();
-            stream.Position = entry.DataOffset;
-            string display = $"{path}[{entry.ArrayName}]";
-            NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
-            return new NpyArray(MappedFile.Map(path, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset + header.DataOffset, header, display);
+            return OpenNpzEntry(stream, NpzArchive.ReadDirectory(stream, path).Find(name), mode);
         }
         catch
         {
             stream.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Maps an entry of an archive whose directory was read already (so opening many entries reads it once).</summary>
+    internal static NpyArray OpenNpzEntry(NpzEntry entry, NpyMode mode)
+    {
+        FileStream stream = OpenStream(entry.ArchivePath, mode);
+        try
+        {
+            // The archive may have changed since its directory was read: the entry must still lie within it.
+            if (entry.DataOffset + entry.Size > stream.Length)
+                throw new InvalidDataException(Messages.Format(Messages.NpzBadEntry, entry.ArchivePath, entry.EntryName, $"its {entry.Size} bytes at offset {entry.DataOffset} run past the end of the file ({stream.Length} bytes)"));
+            return OpenNpzEntry(stream, entry, mode);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    // Takes ownership of the stream on success.
+    private static NpyArray OpenNpzEntry(FileStream stream, NpzEntry entry, NpyMode mode)
+    {
+        entry.ThrowIfNotMappable();
+        stream.Position = entry.DataOffset;
+        string display = $"{entry.ArchivePath}[{entry.ArrayName}]";
+        NpyHeader header = NpyHeader.Read(new SubReadStream(stream, entry.DataOffset, entry.Size), display);
+        return new NpyArray(MappedFile.Map(entry.ArchivePath, stream, mode, entry.DataOffset + header.DataOffset + header.DataLength), entry.DataOffset + header.DataOffset, header, display);
     }
 
     /// <summary>

@@ -22,9 +22,7 @@ internal static unsafe class NpyStreamLoader
         header.CheckDataFits(declaredSize, name);
         NpyDType dtype = header.DType;
         ReadOnlySpan<long> shape = header.ShapeArray;
-        long[] layout = shape.ToArray();
-        if (header.FortranOrder)
-            Array.Reverse(layout);
+        long[] layout = header.FortranOrder ? FortranLayout.ReversedShape(shape) : shape.ToArray();
 
         using DisposeScope scope = torch.NewDisposeScope();
         Tensor raw = TensorMemory.Empty(layout, dtype.ScalarType);
@@ -40,7 +38,7 @@ internal static unsafe class NpyStreamLoader
                 int bytes = n * dtype.ItemSize;
                 int got = stream.ReadAtLeast(buffer.AsSpan(0, bytes), bytes, throwOnEndOfStream: false);
                 if (got < bytes)
-                    throw new InvalidDataException($"'{name}' ends after {done * dtype.ItemSize + got} of the {header.DataLength} data bytes its header promises.");
+                    ThrowHelper.InvalidData(Messages.StreamDataTruncated, name, done * dtype.ItemSize + got, header.DataLength);
                 fixed (byte* src = buffer)
                     ElementCopier.Load(src, dst + done * dtype.LoadedItemSize, n, dtype);
                 done += n;
@@ -52,7 +50,6 @@ internal static unsafe class NpyStreamLoader
         }
         if (!header.FortranOrder || header.Rank < 2)
             return raw.MoveToOuterDisposeScope();
-        long[] axes = Enumerable.Range(0, header.Rank).Reverse().Select(i => (long)i).ToArray();
-        return raw.permute(axes).contiguous().MoveToOuterDisposeScope();
+        return FortranLayout.ToCOrder(raw).MoveToOuterDisposeScope();
     }
 }

@@ -136,6 +136,24 @@ public sealed class NpyMmapDatasetTests : IDisposable
     }
 
     [Fact]
+    public void OpenNpz_NamedArrays_IgnoresOtherEntriesSuchAsA0dCount()
+    {
+        string npz = _files.PathOf("picked.npz");
+        using (Tensor images = torch.arange(30, dtype: ScalarType.Int32).reshape(5, 2, 3))
+        using (Tensor labels = torch.arange(5, dtype: ScalarType.Int64))
+        using (Tensor count = torch.tensor(5L))
+            Npy.SaveNpz(npz, new Dictionary<string, Tensor> { ["x"] = images, ["count"] = count, ["y"] = labels });
+        // Every array: the 0-d entry has no rows, so the dataset cannot be made of all of them.
+        Assert.ThrowsAny<Exception>(() => NpyMmapDataset.OpenNpz(npz));
+        using var dataset = NpyMmapDataset.OpenNpz(npz, "y", "x");
+        Assert.Equal(new[] { "y", "x" }, dataset.Names);
+        Assert.Equal(5, dataset.Count);
+        using var scope = torch.NewDisposeScope();
+        DataFiles.AssertRows(dataset.GetBatch([4, 0, 2]), [4, 0, 2]);
+        Assert.Throws<KeyNotFoundException>(() => NpyMmapDataset.OpenNpz(npz, "z"));
+    }
+
+    [Fact]
     public void Dispose_Twice_IsANoOpAndUseAfterThrows()
     {
         (string x, string y) = _files.Write(3);

@@ -40,7 +40,8 @@ public sealed class ProgramOptionsTests
     [InlineData(new[] { "stray" }, "Unexpected argument 'stray'")]
     public void Parse_BadCommandLine_ThrowsArgumentSayingWhat(string[] args, string message)
     {
-        var e = Assert.Throws<ArgumentException>(() => ProgramOptions.Parse(args));
-        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<UsageException>(() => ProgramOptions.Parse(args));
+        Assert.Contains(message, e.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("Parameter", e.Reason, StringComparison.Ordinal);
     }
 }

@@ -61,4 +61,23 @@ public sealed class NpyHeaderWriteTests
         NpyHeader header = NpyHeader.Create(NpyDType.Float32, [3]);
         Assert.Throws<ArgumentException>(() => header.WriteTo(new byte[header.EncodedLength - 1]));
     }
+
+    [Fact]
+    public void Create_EmptyShapeWhoseOtherDimensionsOverflowTheByteCount_Throws()
+    {
+        // 8 bytes x 2^61 is 2^64: NumPy refuses the shape even though the zero makes it empty, and so does the reader.
+        Assert.Throws<ArgumentOutOfRangeException>(() => NpyHeader.Create(NpyDType.Float64, [0, 1L << 61]));
+        byte[] bytes = NpyBytes.File(NpyBytes.Dict("<f8", "(0, 2305843009213693952)"));
+        Assert.Throws<InvalidDataException>(() => NpyHeader.Parse(bytes, "x.npy", isWholeFile: true));
+    }
+
+    [Fact]
+    public void Create_LargestEmptyShape_IsReadBack()
+    {
+        // 8 bytes x 2^59 = 2^62 fits: the writer's and the reader's rule agree on the edge.
+        NpyHeader created = NpyHeader.Create(NpyDType.Float64, [0, 1L << 59]);
+        NpyHeader parsed = NpyHeader.Parse(created.ToArray(), "x.npy", isWholeFile: true);
+        Assert.Equal(created.Shape, parsed.Shape);
+        Assert.Equal(0, parsed.DataLength);
+    }
 }

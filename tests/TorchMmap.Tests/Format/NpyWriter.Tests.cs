@@ -87,17 +87,18 @@ public sealed class NpyWriterTests : IDisposable
     [Fact]
     public void Complete_WhenTheRenameFails_LeavesNoValidFileBehind()
     {
-        // A directory at the final path makes the rename fail after the header is fixed up.
+        // A directory that appears at the final path makes the rename fail after the header is fixed up.
         string path = PathOf("taken");
-        Directory.CreateDirectory(path);
         var writer = NpyWriter.Create(path, NpyDType.Int32, []);
+        Directory.CreateDirectory(path);
+        File.WriteAllText(System.IO.Path.Combine(path, "inside"), "x");
         writer.Append<int>([1, 2, 3]);
         Assert.ThrowsAny<IOException>(() => writer.Complete());
         Assert.False(writer.IsCompleted);
         Assert.False(File.Exists(writer.TempPath));
         writer.Dispose();
         Assert.Equal(new[] { path }, Directory.GetFileSystemEntries(_dir));
-        Assert.Empty(Directory.GetFileSystemEntries(path));
+        Assert.Single(Directory.GetFileSystemEntries(path));
     }
 
     [Fact]
@@ -180,5 +181,23 @@ public sealed class NpyWriterTests : IDisposable
         Assert.Throws<ArgumentNullException>(() => NpyWriter.Create(PathOf("a.npy"), null!, []));
         Assert.Throws<ArgumentOutOfRangeException>(() => NpyWriter.Create(PathOf("a.npy"), NpyDType.Int8, [-1]));
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void Create_RowShapeWhoseByteCountOverflows_ThrowsAndLeavesNothing()
+    {
+        // Zero rows of 2^61 doubles: the file would be empty, but the reader refuses the shape, so the writer does too.
+        Assert.Throws<ArgumentOutOfRangeException>(() => NpyWriter.Create(PathOf("x.npy"), NpyDType.Float64, [1L << 61]));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void Complete_LargestEmptyRowShape_WritesAFileTheReaderOpens()
+    {
+        string path = PathOf("edge.npy");
+        using (var writer = NpyWriter.Create(path, NpyDType.Float64, [1L << 59]))
+            writer.Complete();
+        using NpyArray array = NpyArray.Open(path);
+        Assert.Equal(new long[] { 0, 1L << 59 }, array.Shape);
     }
 }

@@ -114,4 +114,53 @@ public sealed class NpzArchiveTests : IDisposable
         Assert.Contains(path, ex.Message);
         Assert.Throws(expected, () => Npy.LoadNpz(path));
     }
+
+    [Fact]
+    public void Read_DeflatedEntryDeclaringMoreThanDeflateCanHold_ThrowsNamingTheFile()
+    {
+        string path = WriteArchive(compress: true);
+        byte[] bytes = File.ReadAllBytes(path);
+        int central = Find(bytes, CentralSignature);
+        long compressed = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(central + 20));
+        // Deflate's densest code inflates n bytes to at most 1032 n: this size cannot be true of so few bytes.
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(central + 24), uint.MaxValue - 1);
+        File.WriteAllBytes(path, bytes);
+        Assert.True(compressed < 1000, $"the entry is {compressed} bytes compressed");
+        var e = Assert.Throws<InvalidDataException>(() => NpzArchive.Read(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("1032", e.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => Npy.LoadNpz(path));
+    }
+
+    [Fact]
+    public void LoadNpz_DeflatedEntryFailingItsCrc_ThrowsNamingTheArchiveAndEntry()
+    {
+        string path = WriteArchive(compress: true);
+        byte[] bytes = File.ReadAllBytes(path);
+        int central = Find(bytes, CentralSignature);
+        bytes[central + 16] ^= 0xFF;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Npy.LoadNpz(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("CRC-32", e.Message, StringComparison.Ordinal);
+        // The one entry reader the npy tool uses too reports the same at the end of the entry.
+        NpzEntry entry = NpzArchive.Read(path).Entries[0];
+        using Stream stream = entry.OpenRead();
+        var again = Assert.Throws<InvalidDataException>(() => stream.CopyTo(Stream.Null));
+        Assert.Equal(e.Message, again.Message);
+    }
+
+    [Fact]
+    public void NpyLoad_ArchiveOfOneArray_LoadsItAndOfSeveral_NamesThem()
+    {
+        string one = Path.Combine(_dir, "one.npz");
+        using (Tensor x = arange(4, dtype: ScalarType.Int64))
+            Npy.SaveNpz(one, new Dictionary<string, Tensor> { ["x"] = x });
+        using (Tensor back = Npy.Load(one))
+            Assert.Equal(new long[] { 0, 1, 2, 3 }, back.data<long>().ToArray());
+        string several = WriteArchive();
+        var e = Assert.Throws<InvalidOperationException>(() => Npy.Load(several));
+        Assert.Contains(several, e.Message, StringComparison.Ordinal);
+        Assert.Contains("'x', 'y'", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -10,12 +10,13 @@ public sealed class NpzFuzzTests
     [Fact]
     public void LoadNpz_GeneratedArchives_ReadExactlyOrAreRefusedWithDocumentedTypes()
     {
-        FuzzStats stats = FuzzSubset.Run(NpzGen.Any, 600, seed: 4242, NpzProperty.Check);
+        FuzzStats stats = FuzzSubset.Run(NpzGen.Any, 720, seed: 4242, NpzProperty.Check);
 
-        Assert.Equal(600, stats.Total);
-        foreach (string family in new[] { "npz-valid", "npz-truncated", "npz-structure-bytes", "npz-lying-field", "npz-entry-header" })
+        Assert.Equal(720, stats.Total);
+        foreach (string family in new[] { "npz-valid", "npz-truncated", "npz-structure-bytes", "npz-lying-field", "npz-entry-header", "npz-ambiguous" })
             Assert.True(stats.Count(family) > 60, $"{family}: {stats.Count(family)} cases");
         Assert.Equal(stats.Count("npz-valid"), stats.Count("npz-valid", "read"));
+        Assert.Equal(stats.Count("npz-ambiguous"), stats.Count("npz-ambiguous", "read"));
         Assert.Equal(stats.Count("npz-truncated"), stats.Count("npz-truncated", "InvalidData"));
     }
 
