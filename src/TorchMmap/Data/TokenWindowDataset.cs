@@ -41,6 +41,8 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     private static readonly string[] s_names = [InputName, TargetName];
 
     private readonly bool _ownsTokens;
+    private int _copyThreads = 1;
+    private DatasetFingerprint? _fingerprint;
     private bool _disposed;
 
     /// <summary>Creates windows of <paramref name="blockSize"/> tokens every <paramref name="stride"/> tokens.</summary>
@@ -92,8 +94,6 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
             _copyThreads = value;
         }
     }
-
-    private int _copyThreads = 1;
 
     /// <summary>The first token of window <paramref name="index"/>.</summary>
     /// <param name="index">A window index.</param>
@@ -153,8 +153,6 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
                 FormattableString.Invariant($"windows of {BlockSize} tokens every {Stride}"));
         }
     }
-
-    private DatasetFingerprint? _fingerprint;
 
     /// <inheritdoc />
     public void WillNeed(ReadOnlySpan<long> indices)

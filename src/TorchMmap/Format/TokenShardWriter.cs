@@ -84,11 +84,18 @@ public sealed class TokenShardWriter : ITokenSink, IDisposable
 
     /// <summary>Appends tokens, completing each shard as it fills.</summary>
     /// <param name="tokens">The tokens.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A token does not fit the dtype.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token does not fit the dtype (nothing of this call is written).</exception>
     /// <exception cref="InvalidOperationException">The writer is completed or disposed.</exception>
     public void Write(ReadOnlySpan<long> tokens)
     {
         ThrowIfFinished();
+        // Checked before any shard is written to, so a bad token leaves every shard as it was.
+        (long min, long max) = TokenWriter.Range(DType);
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] < min || tokens[i] > max)
+                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], string.Create(CultureInfo.InvariantCulture, $"Token {i} of this call is {tokens[i]}, outside the range [{min}, {max}] of {DType} for the shards '{PathPattern}'."));
+        }
         while (!tokens.IsEmpty)
         {
             TokenWriter current = _current ??= TokenWriter.Create(ShardPath(NextIndex), Format, DType);

@@ -217,7 +217,8 @@ public sealed class TokenWriter : ITokenSink, IDisposable
             throw new ObjectDisposedException(nameof(TokenWriter), $"The writer for '{Path}' has been disposed.");
     }
 
-    private static (long Min, long Max) Range(NpyDType dtype) => (dtype.Kind, dtype.ItemSize) switch
+    // The token values a dtype holds (uint64 up to the largest int64, as tokens are read back as int64).
+    internal static (long Min, long Max) Range(NpyDType dtype) => (dtype.Kind, dtype.ItemSize) switch
     {
         (NpyKind.UnsignedInteger, 1) => (0, byte.MaxValue),
         (NpyKind.UnsignedInteger, 2) => (0, ushort.MaxValue),

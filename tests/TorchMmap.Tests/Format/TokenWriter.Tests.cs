@@ -191,6 +191,20 @@ np.asarray(t).astype(np.uint64).astype(np.int64).tofile(out)
     }
 
     [Fact]
+    public void ShardWriter_BadTokenAfterAShardBoundary_WritesNothingOfTheCall()
+    {
+        string pattern = Path.Combine(_dir, "b_{0}.bin");
+        using (TokenShardWriter writer = TokenShardWriter.Create(pattern, TokenFileFormat.Raw, NpyDType.Parse("<u2"), 4))
+        {
+            long[] tokens = [1, 2, 3, 4, 5, 6, 70_000];
+            Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(tokens));
+            Assert.Equal(0, writer.Count);
+            Assert.Empty(writer.CompletedPaths);
+        }
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
     public void ShardWriter_PatternWithoutTheIndex_Throws() =>
         Assert.Throws<ArgumentException>(() => TokenShardWriter.Create(Path.Combine(_dir, "same.bin"), TokenFileFormat.Raw, NpyDType.Parse("<u2"), 10));
 }
