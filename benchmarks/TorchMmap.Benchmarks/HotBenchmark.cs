@@ -18,6 +18,8 @@ internal static class HotBenchmark
         int epochs = options.GetInt("epochs", 3);
         int rounds = options.GetInt("rounds", 1);
         bool interleave = options.Get("separate", "false") != "true";
+        // --memory false skips the one-process-per-contender runs that measure peak memory (timing only).
+        bool memory = !interleave || options.Get("memory", "true") == "true";
         var results = new List<RunResult>();
         foreach (string name in workloads)
         {
@@ -41,7 +43,7 @@ internal static class HotBenchmark
                 for (int round = 0; round < rounds; round++)
                 {
                     // Memory: each contender alone in a child process (warm-up plus the timed epochs).
-                    foreach (string c in contenders)
+                    foreach (string c in memory ? contenders : [])
                     {
                         Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} {c} (own process, round {round + 1} of {rounds})");
                         // When timing is interleaved, one epoch after the warm-up is enough to reach the peaks.
@@ -83,6 +85,7 @@ internal static class HotBenchmark
     private static RunResult Merge(List<RunResult> runs) => runs[0] with
     {
         EpochSeconds = runs.SelectMany(r => r.EpochSeconds).ToArray(),
+        EpochCpuSeconds = runs.SelectMany(r => r.EpochCpuSeconds ?? []).ToArray(),
         PeakRssKiB = runs.Max(r => r.PeakRssKiB),
         PeakAnonKiB = runs.Max(r => r.PeakAnonKiB),
         WaitSeconds = runs.Where(r => r.EpochSeconds.Length > 0).Select(r => r.WaitSeconds).DefaultIfEmpty().Average(),
@@ -96,16 +99,21 @@ internal static class HotBenchmark
         {
             RunResult? limit = group.FirstOrDefault(r => r.Contender == "memcpy-2t");
             RunResult? stock = group.FirstOrDefault(r => r.Contender == "stock-ram");
+            RunResult? numpy = group.FirstOrDefault(r => r.Contender == "numpy");
+            double best = group.Where(r => r.Contender.StartsWith("npy-", StringComparison.Ordinal)).Select(r => r.SamplesPerSecond).DefaultIfEmpty(double.NaN).Max();
             sb.AppendLine(CultureInfo.InvariantCulture, $"**{group.Key.Workload}, {group.Key.Order}** (median of {group.First().EpochSeconds.Length} timed epochs after one warm-up epoch)");
             sb.AppendLine();
-            sb.AppendLine("| contender | samples/s | GB/s | x memcpy-2t | x stock-ram | peak RSS MiB | peak anon MiB | wait/epoch s |");
-            sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            sb.AppendLine("| contender | samples/s | GB/s | x memcpy-2t | x best npy | x numpy | x stock-ram | CPU s/GB | peak RSS MiB | peak anon MiB | wait/epoch s |");
+            sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (RunResult r in group)
             {
                 string vsLimit = limit is null ? "" : (r.SamplesPerSecond / limit.SamplesPerSecond).ToString("F2", CultureInfo.InvariantCulture);
                 string vsStock = stock is null ? "" : (r.SamplesPerSecond / stock.SamplesPerSecond).ToString("F1", CultureInfo.InvariantCulture);
+                string vsBest = double.IsNaN(best) ? "" : (r.SamplesPerSecond / best).ToString("F2", CultureInfo.InvariantCulture);
+                string vsNumpy = numpy is null ? "" : (r.SamplesPerSecond / numpy.SamplesPerSecond).ToString("F2", CultureInfo.InvariantCulture);
+                string cpu = double.IsNaN(r.CpuSecondsPerGB) ? "" : r.CpuSecondsPerGB.ToString("F2", CultureInfo.InvariantCulture);
                 sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {r.Contender} | {r.SamplesPerSecond:N0} | {r.GBps:F2} | {vsLimit} | {vsStock} | {r.PeakRssKiB / 1024.0:F0} | {r.PeakAnonKiB / 1024.0:F0} | {(r.WaitSeconds > 0 ? r.WaitSeconds.ToString("F3", CultureInfo.InvariantCulture) : "")} |");
+                    $"| {r.Contender} | {r.SamplesPerSecond:N0} | {r.GBps:F2} | {vsLimit} | {vsBest} | {vsNumpy} | {vsStock} | {cpu} | {(r.PeakRssKiB > 0 ? (r.PeakRssKiB / 1024.0).ToString("F0", CultureInfo.InvariantCulture) : "")} | {(r.PeakAnonKiB > 0 ? (r.PeakAnonKiB / 1024.0).ToString("F0", CultureInfo.InvariantCulture) : "")} | {(r.WaitSeconds > 0 ? r.WaitSeconds.ToString("F3", CultureInfo.InvariantCulture) : "")} |");
             }
             sb.AppendLine();
         }

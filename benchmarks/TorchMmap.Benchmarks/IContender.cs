@@ -8,4 +8,8 @@ internal interface IContender : IDisposable
 
     /// <summary>Time the consumer spent waiting for batches so far, when the contender measures it.</summary>
     TimeSpan Wait { get; }
+
+    /// <summary>Processor time of the last epoch when it was spent outside this process (a Python contender); null for
+    /// contenders that run in this process, whose processor time the caller measures.</summary>
+    TimeSpan? LastEpochCpu => null;
 }

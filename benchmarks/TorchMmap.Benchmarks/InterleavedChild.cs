@@ -23,6 +23,8 @@ internal static class InterleavedChild
                     throw new InvalidOperationException($"{name} produced the wrong number of samples.");
             }
             var seconds = contenders.Select(_ => new double[epochs]).ToArray();
+            var cpu = contenders.Select(_ => new double[epochs]).ToArray();
+            using Process self = Process.GetCurrentProcess();
             var waits = contenders.Select(c => c.C.Wait).ToArray();
             for (int e = 0; e < epochs; e++)
             {
@@ -30,15 +32,20 @@ internal static class InterleavedChild
                 for (int j = 0; j < contenders.Count; j++)
                 {
                     int i = (j + e) % contenders.Count;
+                    self.Refresh();
+                    TimeSpan c0 = self.TotalProcessorTime;
                     long t0 = Stopwatch.GetTimestamp();
                     contenders[i].C.RunEpoch(e + 1);
                     seconds[i][e] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    self.Refresh();
+                    // User + system time of this process over the epoch, or what an out-of-process contender reports.
+                    cpu[i][e] = (contenders[i].C.LastEpochCpu ?? (self.TotalProcessorTime - c0)).TotalSeconds;
                 }
             }
             for (int i = 0; i < contenders.Count; i++)
             {
                 var r = new RunResult(workload.Name, order, contenders[i].Name, seconds[i], workload.Rows, workload.ImageBytes, 0, 0,
-                    (contenders[i].C.Wait - waits[i]).TotalSeconds / epochs, 0);
+                    (contenders[i].C.Wait - waits[i]).TotalSeconds / epochs, 0, EpochCpuSeconds: cpu[i]);
                 Console.WriteLine("RESULT " + JsonSerializer.Serialize(r));
             }
         }

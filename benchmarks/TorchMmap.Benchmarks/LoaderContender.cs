@@ -9,13 +9,16 @@ internal sealed class LoaderContender : IContender
     private readonly NpyMmapDataset _dataset;
     private readonly NpyDataLoader _loader;
 
-    public LoaderContender(Workload workload, string dir, bool shuffle, int workers, int copyThreads, int prefetch = 2, Sampler? sampler = null, bool pageHints = false)
+    /// <param name="workers">num_workers, or null for the loader's default.</param>
+    /// <param name="copyThreads">CopyThreads, or null for the dataset's default.</param>
+    public LoaderContender(Workload workload, string dir, bool shuffle, int? workers, int? copyThreads, int prefetch = 2, Sampler? sampler = null, bool pageHints = false)
     {
         _dataset = NpyMmapDataset.Open(("image", workload.ImagesPath(dir)), ("label", workload.LabelsPath(dir)));
-        _dataset.CopyThreads = copyThreads;
-        _loader = sampler is null
-            ? new NpyDataLoader(_dataset, workload.BatchSize, shuffle: shuffle, seed: 1, num_workers: workers, prefetch_factor: prefetch, pageHints: pageHints)
-            : new NpyDataLoader(_dataset, workload.BatchSize, sampler: sampler, num_workers: workers, prefetch_factor: prefetch, pageHints: pageHints);
+        if (copyThreads is int threads)
+            _dataset.CopyThreads = threads;
+        _loader = workers is int w
+            ? new NpyDataLoader(_dataset, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler, num_workers: w, prefetch_factor: prefetch, pageHints: pageHints)
+            : new NpyDataLoader(_dataset, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler);
     }
 
     public TimeSpan Wait => _loader.WaitTime;

@@ -13,8 +13,22 @@ internal sealed record RunResult(
     double WaitSeconds,
     long MajorFaults,
     long[]? AnonKiBSeries = null,
-    long? DiskReadBytes = null)
+    long? DiskReadBytes = null,
+    double[]? EpochCpuSeconds = null)
 {
+    /// <summary>Median processor time (user + system) per GB of image bytes delivered, or NaN when not measured.</summary>
+    public double CpuSecondsPerGB
+    {
+        get
+        {
+            if (EpochCpuSeconds is not { Length: > 0 } cpu)
+                return double.NaN;
+            double[] s = cpu.Order().ToArray();
+            double median = s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+            return median / (ImageBytes / 1e9);
+        }
+    }
+
     public double Median
     {
         get

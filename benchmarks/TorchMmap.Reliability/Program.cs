@@ -25,6 +25,8 @@ public static class Program
                 "fuzz" => RunFuzz(Option(args, "--cases", 100_000), Text(args, "--formats") ?? "npy,npz,idx", Text(args, "--seed"), (int)Option(args, "--threads", 2)),
                 "soak" => RunSoak((int)Option(args, "--epochs", 50), Option(args, "--rows", 60_000)),
                 "write-forever" when args.Length == 2 => WriteForever.Run(args[1]),
+                "heap-faults" when args.Length == 2 => HeapFaults.Run(args[1]),
+                "two-threads" when args.Length == 3 => TwoThreads.Run(args[1], args[2]),
                 "write-tokens-forever" when args.Length == 3 => WriteForever.RunTokens(Enum.Parse<TokenFileFormat>(args[1]), args[2]),
                 _ => Usage(),
             };

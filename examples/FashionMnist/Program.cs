@@ -21,6 +21,11 @@ if (options is null)
     return 0;
 }
 
+// Before libtorch allocates anything: keep the memory each training step frees for the next step, instead of giving it
+// back to the kernel and faulting it in again (a quarter of the processor time went to the kernel without this).
+if (options.RetainFreedMemory)
+    TorchMmap.Runtime.NativeHeap.RetainFreedMemory();
+
 string[]? idx = FashionMnistData.FindIdxFiles(options.DataDirectory);
 if (idx is null)
 {

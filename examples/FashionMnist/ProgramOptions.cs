@@ -6,7 +6,8 @@ namespace FashionMnist;
 /// <param name="DataDirectory">The folder with the four Fashion-MNIST IDX files.</param>
 /// <param name="OutputDirectory">The folder everything is written to (the .npy files, model, charts).</param>
 /// <param name="Settings">The training settings.</param>
-public sealed record ProgramOptions(string DataDirectory, string OutputDirectory, TrainingSettings Settings)
+/// <param name="RetainFreedMemory">Whether native memory freed by a training step is kept for the next one (<see cref="TorchMmap.Runtime.NativeHeap.RetainFreedMemory"/>).</param>
+public sealed record ProgramOptions(string DataDirectory, string OutputDirectory, TrainingSettings Settings, bool RetainFreedMemory = true)
 {
     /// <summary>The default output folder, relative to the current directory.</summary>
     public const string DefaultOutput = "out/fashion-mnist";
@@ -26,6 +27,7 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
           --width N         channels of the first conv block (x2, x4 in the next) [default: {new TrainingSettings().Width}]
           --lr X            peak learning rate of the one-cycle schedule [default: {new TrainingSettings().MaxLearningRate.ToString(CultureInfo.InvariantCulture)}]
           --no-augment      train without random flips and crops
+          --default-heap    leave glibc's malloc thresholds as they are (by default freed tensor memory is kept for reuse)
           -h, --help        this text
 
         exit codes: 0 done, 1 failed (bad data files), 2 usage error, 3 data not found
@@ -40,6 +42,7 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
         ArgumentNullException.ThrowIfNull(args);
         var settings = new TrainingSettings();
         string data = FashionMnistData.DebianDirectory, output = DefaultOutput;
+        bool retain = true;
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
@@ -49,6 +52,9 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
                     return null;
                 case "--no-augment":
                     settings = settings with { Flip = false, CropPadding = 0 };
+                    continue;
+                case "--default-heap":
+                    retain = false;
                     continue;
             }
             if (i + 1 >= args.Count)
@@ -71,7 +77,7 @@ public sealed record ProgramOptions(string DataDirectory, string OutputDirectory
             else if (name == "--out")
                 output = value;
         }
-        return new ProgramOptions(data, output, settings);
+        return new ProgramOptions(data, output, settings, retain);
     }
 
     private static int Positive(string name, string value) =>

@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,7 +7,8 @@ namespace TorchMmap.Data;
 /// <summary>
 /// Reusable batch memory for a loader that owns its batches (<c>disposeBatch</c>): a slot is one full-size CPU tensor per
 /// name. The loader fills a free slot, hands the training loop views of it, and takes the slot back when the next batch is
-/// taken, so steady-state batches allocate nothing and touch no fresh pages.
+/// taken, so steady-state batches allocate nothing and touch no fresh pages. A slot is filled again only when nothing but
+/// the pool holds its memory (<see cref="StorageSharing"/>): a view kept past its batch keeps its rows.
 /// </summary>
 internal sealed class BatchSlotPool : IDisposable
 {
@@ -14,7 +16,9 @@ internal sealed class BatchSlotPool : IDisposable
     private readonly (string Name, long[] SampleShape, ScalarType Type)[] _layout;
     private readonly int _batchSize;
     private readonly int _capacity;
+    private readonly List<Dictionary<string, Tensor>> _held = [];   // returned slots something else still views
     private readonly object _lock = new();
+    private int _collectAt;
     private bool _disposed;
 
     /// <param name="batchSize">Rows per slot.</param>
@@ -25,6 +29,7 @@ internal sealed class BatchSlotPool : IDisposable
         _batchSize = batchSize;
         _layout = layout;
         _capacity = capacity;
+        _collectAt = capacity;
     }
 
     /// <summary>Whether this pool's slots fit batches of <paramref name="layout"/>.</summary>
@@ -32,14 +37,36 @@ internal sealed class BatchSlotPool : IDisposable
         batchSize == _batchSize && layout.Length == _layout.Length &&
         layout.Zip(_layout).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type && p.First.SampleShape.AsSpan().SequenceEqual(p.Second.SampleShape));
 
-    /// <summary>A free slot, or a new one.</summary>
+    /// <summary>A free slot that nothing else holds, or a new one. The last slot returned is taken first, while its memory
+    /// is still in the processor's caches.</summary>
     public Dictionary<string, Tensor> Rent()
     {
+        if (TryTake(out Dictionary<string, Tensor>? slot))
+            return slot;
+        // Every returned slot is still viewed. Views dropped without Dispose (no dispose scope around a step) let go of a
+        // slot only when their finalizers run, which the GC, blind to native memory, may not do for a long time: once as
+        // many slots are held as the ring has, collect, so the ring stays bounded with such code too. Views kept on purpose
+        // survive the collection; their slots are then left to them, and collecting waits until twice as many are held.
+        bool collect;
         lock (_lock)
+            collect = _held.Count >= _collectAt;
+        if (collect)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_free.TryPop(out Dictionary<string, Tensor>? slot))
-                return slot;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            bool recovered = TryTake(out slot);
+            List<Dictionary<string, Tensor>> kept;
+            lock (_lock)
+            {
+                _collectAt = recovered ? _capacity : _collectAt * 2;
+                kept = recovered ? [] : [.. _held];
+                if (!recovered)
+                    _held.Clear();
+            }
+            foreach (Dictionary<string, Tensor> k in kept)
+                Dispose(k);
+            if (recovered)
+                return slot!;
         }
         var created = new Dictionary<string, Tensor>(_layout.Length, StringComparer.Ordinal);
         try
@@ -57,6 +84,34 @@ internal sealed class BatchSlotPool : IDisposable
         {
             Dispose(created);
             throw;
+        }
+    }
+
+    // A free or held slot that nothing else holds now; free slots found still viewed join the held ones.
+    private bool TryTake([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Dictionary<string, Tensor>? slot)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            while (_free.TryPop(out slot))
+            {
+                // A view the training loop kept (narrow, to(CPU), a graph's saved input) still reads this memory: the
+                // slot is not filled again while it does.
+                if (slot.Values.All(StorageSharing.IsSoleOwner))
+                    return true;
+                _held.Add(slot);
+            }
+            for (int i = _held.Count - 1; i >= 0; i--)
+            {
+                slot = _held[i];
+                if (slot.Values.All(StorageSharing.IsSoleOwner))
+                {
+                    _held.RemoveAt(i);
+                    return true;
+                }
+            }
+            slot = null;
+            return false;
         }
     }
 
@@ -87,6 +142,9 @@ internal sealed class BatchSlotPool : IDisposable
             _disposed = true;
             while (_free.TryPop(out Dictionary<string, Tensor>? slot))
                 Dispose(slot);
+            foreach (Dictionary<string, Tensor> slot in _held)
+                Dispose(slot);
+            _held.Clear();
         }
     }
 

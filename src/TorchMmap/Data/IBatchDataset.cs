@@ -1,4 +1,3 @@
-using TorchMmap.Storage;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Data;
@@ -21,15 +20,4 @@ public interface IBatchDataset
     /// <returns>The batch; the caller owns its tensors.</returns>
     /// <exception cref="InvalidDataException">A file has been truncated since it was opened (checked before the copy).</exception>
     Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices);
-
-    /// <summary>Hints that the samples at <paramref name="indices"/> will be read soon (the kernel may start reading them).</summary>
-    /// <param name="indices">Sample indices; out-of-range ones are ignored.</param>
-    void WillNeed(ReadOnlySpan<long> indices);
-
-    /// <summary>Hints the order in which samples will be read.</summary>
-    /// <param name="pattern">The expected pattern.</param>
-    void Advise(NpyAccessPattern pattern);
-
-    /// <summary>Checks that no underlying file has been truncated since it was opened.</summary>
-    void EnsureFilesIntact();
 }

@@ -9,11 +9,9 @@ internal interface IBatchFill
     /// (a conversion makes a new tensor per batch anyway).</summary>
     (string Name, long[] SampleShape, ScalarType Type)[]? FillLayout { get; }
 
-    /// <summary>Whether batches can be filled in place right now (no conversion is set); checked before every batch, since a
-    /// conversion may be set mid-epoch.</summary>
-    bool CanFill { get; }
-
     /// <summary>Copies the samples at <paramref name="indices"/> into rows [0, indices.Length) of each destination tensor, which
-    /// are contiguous CPU tensors of <see cref="FillLayout"/> with at least indices.Length rows.</summary>
-    void FillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination);
+    /// are contiguous CPU tensors of <see cref="FillLayout"/> with at least indices.Length rows; returns false when batches
+    /// cannot be filled in place right now (a conversion was set since the layout was taken), and the caller then makes the
+    /// batch with GetBatch, whatever the destination holds.</summary>
+    bool TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination);
 }

@@ -54,16 +54,29 @@ internal sealed unsafe class NpyColumn : IDisposable
         return new ArrayFingerprint(Name, _shards[0].Header.Descr, shape, fileBytes, DatasetFingerprint.SampleContent(_shards.Select(s => s.Path)));
     }
 
-    /// <summary>Copies rows at global <paramref name="indices"/> into <paramref name="dst"/>, shard by shard.</summary>
-    public void Gather(ReadOnlySpan<long> indices, byte* dst, int threads)
+    /// <summary>The shape of a batch of <paramref name="rows"/> rows.</summary>
+    public long[] BatchShape(long rows) => _shards[0].BatchShape(rows);
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for the first index out of range.</summary>
+    public void CheckIndices(ReadOnlySpan<long> indices)
     {
         if (_shards.Length == 1)
         {
             _shards[0].CheckIndices(indices);
-            _shards[0].GatherCore(indices, dst, threads);
             return;
         }
         ThrowHelper.ThrowIfAnyOutOfRange(indices, Length, $"'{Name}'", "rows", nameof(indices));
+    }
+
+    /// <summary>Copies rows at global <paramref name="indices"/> into <paramref name="dst"/>, shard by shard.</summary>
+    public void Gather(ReadOnlySpan<long> indices, byte* dst, int threads)
+    {
+        CheckIndices(indices);
+        if (_shards.Length == 1)
+        {
+            _shards[0].GatherCore(indices, dst, threads);
+            return;
+        }
         long[] local = ArrayPool<long>.Shared.Rent(indices.Length);
         try
         {

@@ -25,6 +25,7 @@ public sealed partial class NpyDataLoader
         private Item? _current;   // the batch handed out, with the slot it views
         private long _next;
         private int _disposed;   // 0 or 1; Dispose may come from another thread (the loader's Dispose)
+        private int _busy;       // 1 while MoveNext runs, to refuse a second thread
 
         public Enumerator(NpyDataLoader loader, long epoch, EpochIndices indices, long batchesBefore, BatchSlotPool? slots)
         {
@@ -37,6 +38,7 @@ public sealed partial class NpyDataLoader
             _next = 0;
             _start = 0;
             Consumed = batchesBefore;
+            ThreadId = Environment.CurrentManagedThreadId;
             int workers = (int)Math.Min(loader.NumWorkers, _batches);
             _queues = new BlockingCollection<Item>[workers];
             _workers = new Task[workers];
@@ -49,6 +51,9 @@ public sealed partial class NpyDataLoader
         }
 
         public long Epoch { get; }
+
+        /// <summary>The managed thread that started the enumeration.</summary>
+        public int ThreadId { get; }
 
         /// <summary>Batches handed out so far in this epoch (including those before a resume position).</summary>
         public long Consumed { get; private set; }
@@ -66,6 +71,20 @@ public sealed partial class NpyDataLoader
         object IEnumerator.Current => Current;
 
         public bool MoveNext()
+        {
+            if (Interlocked.Exchange(ref _busy, 1) != 0)
+                throw new InvalidOperationException("MoveNext was called from two threads at once; enumerate a loader from one thread.");
+            try
+            {
+                return MoveNextCore();
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
+            }
+        }
+
+        private bool MoveNextCore()
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             ReleaseCurrent();
@@ -109,7 +128,7 @@ public sealed partial class NpyDataLoader
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
                 return;
-            ReleaseCurrent();
+            HandOverCurrent();
             _cancel.Cancel();
             try
             {
@@ -219,12 +238,17 @@ public sealed partial class NpyDataLoader
             // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
             // the training loop may have open on this thread.
             using DisposeScope scope = torch.NewDisposeScope();
-            if (_slots is not null && _loader._dataset is IBatchFill { CanFill: true } fill)
+            if (_slots is not null && _loader._dataset is IBatchFill fill)
             {
                 Dictionary<string, Tensor> slot = _slots.Rent();
                 try
                 {
-                    fill.FillBatch(indices, slot);
+                    if (!fill.TryFillBatch(indices, slot))
+                    {
+                        // A conversion was set mid-epoch: this batch is made new, by GetBatch.
+                        _slots.Return(slot);
+                        return BuildNew(batch, indices);
+                    }
                     // The training loop gets views: disposing them (as it would any batch) leaves the slot intact.
                     int n = indices.Length;
                     var views = new Dictionary<string, Tensor>(slot.Count, StringComparer.Ordinal);
@@ -240,6 +264,12 @@ public sealed partial class NpyDataLoader
                     throw;
                 }
             }
+            return BuildNew(batch, indices);
+        }
+
+        private Item BuildNew(long batch, ReadOnlySpan<long> indices)
+        {
+            using DisposeScope scope = torch.NewDisposeScope();
             Dictionary<string, Tensor> result = _loader._dataset.GetBatch(indices);
             if (_loader.Device.type != DeviceType.CPU)
                 result = result.ToDictionary(kv => kv.Key, kv => kv.Value.to(_loader.Device), StringComparer.Ordinal);
@@ -269,12 +299,21 @@ public sealed partial class NpyDataLoader
             {
                 int length = _indices.BatchLength(batch);
                 _indices.Copy(batch, rented.AsSpan(0, length));
-                _loader._dataset.WillNeed(rented.AsSpan(0, length));
+                (_loader._dataset as IPageCache)?.WillNeed(rented.AsSpan(0, length));
             }
             finally
             {
                 ArrayPool<long>.Shared.Return(rented);
             }
+        }
+
+        // The batch current when the enumeration is disposed is the caller's from then on (loader.First(), a foreach left by
+        // break); its slot goes back to the pool, which will not fill it again while those views hold its memory.
+        private void HandOverCurrent()
+        {
+            Item? current = Interlocked.Exchange(ref _current, null);
+            if (current is not null && _loader.DisposeBatch)
+                _slots?.Return(current.Slot);
         }
 
         // Atomic, so a Dispose from another thread and MoveNext cannot both dispose the same batch.

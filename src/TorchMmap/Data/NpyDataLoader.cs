@@ -15,28 +15,36 @@ namespace TorchMmap.Data;
 /// <remarks>
 /// <para>
 /// <b>Ownership.</b> With <c>disposeBatch</c> (the default) a batch's tensors belong to the loader and are disposed when
-/// the next batch is taken, when the enumeration ends, or when it is disposed, as in TorchSharp: finish with a batch
-/// (or <c>clone()</c> what you keep) before moving on. The loader then reuses the batches' memory (a ring of batch slots, one
-/// per batch in flight), so views of a batch's tensors (<c>view</c>, <c>narrow</c>, indexing) must not be kept past it either.
-/// With <c>disposeBatch: false</c> the caller owns every batch, and each batch has memory of its own.
+/// the next batch is taken, as in TorchSharp. The batch current when an enumeration is left early (<c>break</c>, an
+/// exception, <c>loader.First()</c>) is not disposed: it becomes the caller's. The loader reuses batch memory (a ring of
+/// batch slots, one per batch in flight), but only memory nothing else holds: a view kept past its batch (<c>narrow</c>,
+/// <c>view</c>, <c>to(CPU)</c>, a graph's saved input) keeps its rows, and the loader takes fresh memory for later
+/// batches instead. With <c>disposeBatch: false</c> the caller owns every batch, and each batch has memory of its own.
 /// </para>
 /// <para>
-/// <b>Epochs.</b> Every enumeration is one epoch. The order comes from the sampler for the current <see cref="Epoch"/>,
-/// which advances by one each time an epoch is enumerated to the end; <see cref="SetEpoch"/> sets it explicitly. With
-/// <c>shuffle</c> the order is PyTorch's for the same seed and epoch (see <see cref="RandomSampler"/>).
+/// <b>Epochs.</b> Every enumeration is one epoch, as every <c>iter(loader)</c> is in PyTorch: a <c>foreach</c> left early
+/// ends its epoch, and the next <c>foreach</c> starts the next epoch from its first batch. To continue an epoch where it
+/// was left, take <see cref="state_dict"/> and pass it to <see cref="load_state_dict"/>. The order comes from the sampler
+/// for the current <see cref="Epoch"/>, which advances by one with each enumeration; <see cref="SetEpoch"/> sets it
+/// explicitly. With <c>shuffle</c> the order is that of PyTorch's <c>DistributedSampler(num_replicas=1, shuffle=True,
+/// seed=seed)</c> after <c>set_epoch(epoch)</c> (see <see cref="RandomSampler"/>); for the order of PyTorch's
+/// <c>DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed))</c> pass a <see cref="GeneratorRandomSampler"/>.
 /// </para>
 /// <para>
 /// <b>Workers.</b> <c>num_workers</c> background threads each keep up to <c>prefetch_factor</c> finished batches ready;
 /// 0 builds each batch on the calling thread. A worker's exception is rethrown from <c>MoveNext</c> with its original
 /// stack. Disposing the enumerator or the loader mid-epoch stops the workers and frees every batch they made.
 /// </para>
-/// <para>Not thread safe: enumerate a loader from one thread at a time.</para>
+/// <para>One enumeration at a time: starting one on another thread while an enumeration is in progress, or calling
+/// <c>MoveNext</c> from two threads at once, throws <see cref="InvalidOperationException"/>.</para>
 /// </remarks>
 public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tensor>>, IDisposable
 {
     private readonly IBatchDataset _dataset;
     private readonly bool _disposeDataset;
+    private readonly object _gate = new();
     private Enumerator? _active;
+    private Stop? _stopped;   // where the last enumeration was left early, until the next one starts
     private BatchSlotPool? _slots;
     private long _epoch;
     private long _resumePosition;
@@ -136,11 +144,11 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Batches handed out in the current epoch so far (after a resume, the batches before the resume position count
     /// as this loader's global batch size would have cut them).</summary>
     // Once an enumeration has run to its end the epoch has advanced, so the count restarts even before it is disposed.
-    public long BatchesConsumed => _active is { Finished: false } active ? active.Consumed : BatchesBefore(_resumePosition);
+    public long BatchesConsumed => _active is { Finished: false } active ? active.Consumed : _stopped?.Batches ?? BatchesBefore(_resumePosition);
 
     /// <summary>The global sample position reached in the current epoch: the positions of the epoch's global order that all
     /// replicas together have consumed (see <see cref="NpyLoaderState"/>).</summary>
-    public long Position => _active is { Finished: false, Exhausted: false } active ? active.Position : _resumePosition;
+    public long Position => _active is { Finished: false, Exhausted: false } active ? active.Position : _stopped?.Position ?? _resumePosition;
 
     // Samples all replicas consume per step.
     private long GlobalBatchSize => (long)BatchSize * Sampler.NumReplicas;
@@ -153,13 +161,24 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         _epoch = epoch;
         _resumePosition = 0;
+        _stopped = null;
     }
 
     /// <summary>Captures the place in the run: the epoch and the global sample position in it, with what identifies the run
     /// (global batch size, drop_last, the sampler's order and the dataset's fingerprint).</summary>
     /// <returns>The state; pass it to <see cref="load_state_dict"/> of a new loader, with this or another number of replicas, to resume.</returns>
     /// <exception cref="IOException">The dataset's fingerprint cannot be computed because a file cannot be read.</exception>
-    public NpyLoaderState state_dict() => new(_active is { Finished: false, Exhausted: true } done ? done.Epoch + 1 : _epoch, Position, (int)Math.Min(int.MaxValue, GlobalBatchSize), DropLast, Sampler.OrderDescription, _dataset.Fingerprint);
+    /// <remarks>After a <c>foreach</c> left early, the state is the place where it was left, until the next enumeration starts.</remarks>
+    public NpyLoaderState state_dict()
+    {
+        long epoch = _active switch
+        {
+            { Finished: false, Exhausted: true } done => done.Epoch + 1,
+            { Finished: false } active => active.Epoch,
+            _ => _stopped?.Epoch ?? _epoch,
+        };
+        return new(epoch, Position, (int)Math.Min(int.MaxValue, GlobalBatchSize), DropLast, Sampler.OrderDescription, _dataset.Fingerprint);
+    }
 
     /// <summary>Restores a place captured by <see cref="state_dict"/>: the next enumeration continues that epoch from its
     /// global position, so that with the same global batch size no sample of the epoch is repeated or skipped and the
@@ -191,27 +210,39 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
             throw new ArgumentException($"The state's position {state.Position} is past the end of an epoch of {epochPositions} positions.", nameof(state));
         _epoch = state.Epoch;
         _resumePosition = state.Position;
+        _stopped = null;
     }
 
     /// <summary>Starts one epoch.</summary>
     /// <returns>The batches of the epoch.</returns>
     /// <exception cref="ObjectDisposedException">The loader has been disposed.</exception>
-    /// <exception cref="InvalidOperationException">The sampler yields a different number of indices than its <see cref="Sampler.Count"/>.</exception>
+    /// <remarks>An enumeration of this loader still in progress on the same thread is ended first (as if left early).</remarks>
+    /// <exception cref="InvalidOperationException">The sampler yields a different number of indices than its <see cref="Sampler.Count"/>,
+    /// or another thread is enumerating this loader.</exception>
     /// <exception cref="InvalidDataException">Thrown by the enumerator's <c>MoveNext</c> when a file has been truncated since it was
     /// opened (each epoch and each copy check first).</exception>
     public IEnumerator<Dictionary<string, Tensor>> GetEnumerator()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _active?.Dispose();
-        _dataset.EnsureFilesIntact();
-        Sampler.SetEpoch(_epoch);
-        var indices = new EpochIndices(Sampler, _epoch, _resumePosition, BatchSize, DropLast);
-        if (PageHints)
-            _dataset.Advise(AccessPatternOf(Sampler));
-        var enumerator = new Enumerator(this, _epoch, indices, BatchesBefore(_resumePosition), PrepareSlots());
-        _resumePosition = 0;
-        _active = enumerator;
-        return enumerator;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_active is { } previous)
+            {
+                if (!previous.Finished && previous.ThreadId != Environment.CurrentManagedThreadId)
+                    throw new InvalidOperationException("Another thread is enumerating this loader; a loader serves one enumeration at a time (dispose it first, or give each thread a loader of its own).");
+                previous.Dispose();
+            }
+            _stopped = null;
+            (_dataset as IPageCache)?.EnsureFilesIntact();
+            Sampler.SetEpoch(_epoch);
+            var indices = new EpochIndices(Sampler, _epoch, _resumePosition, BatchSize, DropLast);
+            if (PageHints)
+                (_dataset as IPageCache)?.Advise(AccessPatternOf(Sampler));
+            var enumerator = new Enumerator(this, _epoch, indices, BatchesBefore(_resumePosition), PrepareSlots());
+            _resumePosition = 0;
+            _active = enumerator;
+            return enumerator;
+        }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -219,13 +250,16 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Stops any enumeration in progress, frees its batches and, if asked, disposes the dataset.</summary>
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
-        _active?.Dispose();
-        _active = null;
-        _slots?.Dispose();
-        _slots = null;
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _active?.Dispose();
+            _active = null;
+            _slots?.Dispose();
+            _slots = null;
+        }
         if (_disposeDataset && _dataset is IDisposable d)
             d.Dispose();
     }
@@ -243,7 +277,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     };
 
     // Will-need hints only slow a sequential epoch down: the kernel's read-ahead already runs ahead of in-order reads.
-    private bool HintsRows => PageHints && Sampler is not SequentialSampler;
+    private bool HintsRows => PageHints && Sampler is not SequentialSampler && _dataset is IPageCache;
 
     // Batch memory is reused only when the loader owns the batches and they stay on the CPU as the dataset filled them.
     private BatchSlotPool? PrepareSlots()
@@ -269,16 +303,22 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
 
     private void OnEnumeratorDisposed(Enumerator enumerator)
     {
-        if (_active != enumerator)
-            return;
-        // Every batch handed out is a finished epoch, whether or not MoveNext was asked once more.
-        // An epoch left unfinished resumes where it stopped, as state_dict() reported.
-        if (enumerator.Exhausted)
-            OnEpochFinished(enumerator);
-        else if (!enumerator.Finished)
-            _resumePosition = enumerator.Position;
-        _active = null;
+        lock (_gate)
+        {
+            if (_active != enumerator)
+                return;
+            // Every batch handed out is a finished epoch, whether or not MoveNext was asked once more. An epoch left early
+            // ends too, as an abandoned iterator does in PyTorch; state_dict() still reports where it was left.
+            if (!enumerator.Exhausted && !enumerator.Finished)
+                _stopped = new Stop(enumerator.Epoch, enumerator.Position, enumerator.Consumed);
+            if (!enumerator.Finished)
+                OnEpochFinished(enumerator);
+            _active = null;
+        }
     }
+
+    // The place an enumeration was left early: epoch, global position, batches consumed.
+    private sealed record Stop(long Epoch, long Position, long Batches);
 
     private void AddWait(long ticks) => Interlocked.Add(ref _waitTicks, ticks);
 }

@@ -1,4 +1,3 @@
-using TorchMmap.Internal;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Data;
@@ -6,27 +5,24 @@ namespace TorchMmap.Data;
 public sealed partial class NpyMmapDataset : IBatchFill
 {
     /// <inheritdoc />
-    bool IBatchFill.CanFill => !_disposed && _conversions.Count == 0;
-
-    /// <inheritdoc />
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout
     {
         get
         {
-            if (_disposed || _conversions.Count > 0)
+            if (_disposed || Volatile.Read(ref _conversions).Count > 0)
                 return null;
             return _columns.Select(c => (c.Name, c.RowShape.ToArray(), c.DType.ScalarType)).ToArray();
         }
     }
 
     /// <inheritdoc />
-    unsafe void IBatchFill.FillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (NpyColumn column in _columns)
-        {
-            Tensor target = destination[column.Name];
-            column.Gather(indices, TensorMemory.DataPointer(target, nameof(destination)), _copyThreads);
-        }
+        // A conversion makes a new tensor per batch anyway; the caller then takes GetBatch, which reads the conversions again.
+        if (Volatile.Read(ref _conversions).Count > 0)
+            return false;
+        Gather(indices, destination);
+        return true;
     }
 }

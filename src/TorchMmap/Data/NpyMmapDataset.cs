@@ -19,12 +19,14 @@ namespace TorchMmap.Data;
 /// </para>
 /// <para>The dataset owns the arrays it opened and unmaps them on dispose. Reads are thread safe.</para>
 /// </remarks>
-public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDataset
+public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDataset, IPageCache
 {
     private readonly NpyColumn[] _columns;
     private readonly string[] _names;
-    private readonly Dictionary<string, BatchConversion> _conversions = new(StringComparer.Ordinal);
-    private int _copyThreads = 1;
+    private readonly object _conversionWriters = new();
+    // Replaced whole, never modified once published: worker threads read it once per batch while SetConversion runs.
+    private Dictionary<string, BatchConversion> _conversions = new(StringComparer.Ordinal);
+    private int _copyThreads = ParallelCopy.Auto;
     private DatasetFingerprint? _fingerprint;
     private bool _disposed;
 
@@ -163,14 +165,19 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         }
     }
 
-    /// <summary>How many threads may share the copy of one large batch (default 1).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    /// <summary>The value of <see cref="CopyThreads"/> that picks the threads per batch: as many as there are cores, each
+    /// copying at least 64 KiB (so small batches are copied by one thread). The default.</summary>
+    public const int AutoCopyThreads = ParallelCopy.Auto;
+
+    /// <summary>How many threads may share the copy of one batch: <see cref="AutoCopyThreads"/> (0, the default) or a fixed
+    /// maximum (each thread still copies at least 64 KiB).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public int CopyThreads
     {
         get => _copyThreads;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
             _copyThreads = value;
         }
     }
@@ -191,13 +198,19 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     /// <param name="name">An array name.</param>
     /// <param name="conversion">The conversion, or null.</param>
     /// <exception cref="KeyNotFoundException">No array has that name.</exception>
+    /// <remarks>Safe to call while a loader's workers read batches: each batch sees the conversions as they were when it started.</remarks>
     public void SetConversion(string name, BatchConversion? conversion)
     {
         _ = Column(name);
-        if (conversion is null)
-            _conversions.Remove(name);
-        else
-            _conversions[name] = conversion;
+        lock (_conversionWriters)
+        {
+            var next = new Dictionary<string, BatchConversion>(_conversions, StringComparer.Ordinal);
+            if (conversion is null)
+                next.Remove(name);
+            else
+                next[name] = conversion;
+            Volatile.Write(ref _conversions, next);
+        }
     }
 
     /// <summary>Returns sample <paramref name="index"/>: one tensor per name, without a batch dimension.</summary>
@@ -212,10 +225,11 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         using DisposeScope scope = torch.NewDisposeScope();
         var sample = new Dictionary<string, Tensor>(_columns.Length, StringComparer.Ordinal);
         ReadOnlySpan<long> one = [index];
+        Dictionary<string, BatchConversion> conversions = Volatile.Read(ref _conversions);
         foreach (NpyColumn column in _columns)
         {
             Tensor row = column.Gather(one, 1).squeeze(0);
-            sample[column.Name] = _conversions.TryGetValue(column.Name, out BatchConversion? conversion) ? conversion.ApplyToSample(row) : row;
+            sample[column.Name] = conversions.TryGetValue(column.Name, out BatchConversion? conversion) ? conversion.ApplyToSample(row) : row;
         }
         foreach (Tensor t in sample.Values)
             t.MoveToOuterDisposeScope();
@@ -234,13 +248,16 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     public Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        Dictionary<string, BatchConversion> conversions = Volatile.Read(ref _conversions);
         using DisposeScope scope = torch.NewDisposeScope();
         var batch = new Dictionary<string, Tensor>(_columns.Length, StringComparer.Ordinal);
         foreach (NpyColumn column in _columns)
+            batch[column.Name] = TensorMemory.Empty(column.BatchShape(indices.Length), column.DType.ScalarType);
+        Gather(indices, batch);
+        foreach (NpyColumn column in _columns)
         {
-            // No separate length check: every read through a mapping re-checks its file's length first (MappedFile.AcquireForAccess).
-            Tensor rows = column.Gather(indices, _copyThreads);
-            batch[column.Name] = _conversions.TryGetValue(column.Name, out BatchConversion? conversion) ? conversion.Apply(rows) : rows;
+            if (conversions.TryGetValue(column.Name, out BatchConversion? conversion))
+                batch[column.Name] = conversion.Apply(batch[column.Name]);
         }
         foreach (Tensor t in batch.Values)
             t.MoveToOuterDisposeScope();
@@ -248,7 +265,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     }
 
     /// <inheritdoc />
-    public void WillNeed(ReadOnlySpan<long> indices)
+    void IPageCache.WillNeed(ReadOnlySpan<long> indices)
     {
         if (_disposed)
             return;
@@ -257,7 +274,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     }
 
     /// <inheritdoc />
-    public void Advise(NpyAccessPattern pattern)
+    void IPageCache.Advise(NpyAccessPattern pattern)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         foreach (NpyColumn column in _columns)
@@ -265,11 +282,46 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     }
 
     /// <inheritdoc />
-    public void EnsureFilesIntact()
+    void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         foreach (NpyColumn column in _columns)
             column.EnsureFilesIntact();
+    }
+
+    // Copies the rows of every column into the contiguous CPU tensors of destination (at least indices.Length rows each),
+    // split into row ranges over the copy threads; each range copies all columns, so one hand-off serves the whole batch.
+    // No separate length check: every read through a mapping re-checks its file's length first (MappedFile.AcquireForAccess).
+    private unsafe void Gather(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    {
+        if (indices.Length == 0)
+            return;
+        var targets = new nint[_columns.Length];
+        long rowBytes = 0;
+        for (int c = 0; c < _columns.Length; c++)
+        {
+            targets[c] = (nint)TensorMemory.DataPointer(destination[_columns[c].Name], nameof(destination));
+            rowBytes += _columns[c].LoadedRowBytes;
+        }
+        // Every index is checked before any thread starts, so a bad one is reported as itself, not inside an AggregateException.
+        _columns[0].CheckIndices(indices);
+        int parts = ParallelCopy.Parts(indices.Length, rowBytes * indices.Length, _copyThreads);
+        if (parts <= 1)
+        {
+            for (int c = 0; c < _columns.Length; c++)
+                _columns[c].Gather(indices, (byte*)targets[c], threads: 1);
+            return;
+        }
+        fixed (long* first = indices)
+        {
+            nint rows = (nint)first;
+            ParallelCopy.Run(indices.Length, parts, (from, to) =>
+            {
+                var slice = new ReadOnlySpan<long>((long*)rows + from, to - from);
+                for (int c = 0; c < _columns.Length; c++)
+                    _columns[c].Gather(slice, (byte*)targets[c] + (from * _columns[c].LoadedRowBytes), threads: 1);
+            });
+        }
     }
 
     /// <summary>Unmaps the files this dataset opened (arrays passed to <see cref="FromArrays"/> stay open).</summary>

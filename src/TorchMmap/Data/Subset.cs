@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace TorchMmap.Data;
 
 /// <summary>A view of some samples of another dataset, by index, as PyTorch's <c>Subset</c>; nothing is copied.</summary>
-/// <remarks>The subset does not own the dataset it views: dispose that separately, after the subset is no longer used.</remarks>
-public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
+/// <remarks>The subset does not own the dataset it views: dispose that separately, after the subset is no longer used.
+/// A loader reads a subset as fast as the dataset it views: batches are filled in place and their memory reused alike.</remarks>
+public sealed class Subset : torch.utils.data.Dataset, IBatchDataset, IBatchFill, IPageCache
 {
     private readonly long[] _indices;
     private DatasetFingerprint? _fingerprint;
@@ -128,8 +129,30 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
     }
 
     /// <inheritdoc />
-    public void WillNeed(ReadOnlySpan<long> indices)
+    (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout => (Dataset as IBatchFill)?.FillLayout;
+
+    /// <inheritdoc />
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
     {
+        if (Dataset is not IBatchFill fill)
+            return false;
+        long[] mapped = ArrayPool<long>.Shared.Rent(indices.Length);
+        try
+        {
+            Map(indices, mapped);
+            return fill.TryFillBatch(mapped.AsSpan(0, indices.Length), destination);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(mapped);
+        }
+    }
+
+    /// <inheritdoc />
+    void IPageCache.WillNeed(ReadOnlySpan<long> indices)
+    {
+        if (Dataset is not IPageCache cache)
+            return;
         long[] mapped = ArrayPool<long>.Shared.Rent(indices.Length);
         try
         {
@@ -139,7 +162,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
                 if ((ulong)i < (ulong)_indices.Length)
                     mapped[n++] = _indices[i];
             }
-            Dataset.WillNeed(mapped.AsSpan(0, n));
+            cache.WillNeed(mapped.AsSpan(0, n));
         }
         finally
         {
@@ -148,12 +171,12 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset
     }
 
     /// <inheritdoc />
-    public void Advise(NpyAccessPattern pattern) =>
+    void IPageCache.Advise(NpyAccessPattern pattern) =>
         // A subset's order is scattered over the parent even when read in sequence.
-        Dataset.Advise(pattern == NpyAccessPattern.Sequential ? NpyAccessPattern.Normal : pattern);
+        (Dataset as IPageCache)?.Advise(pattern == NpyAccessPattern.Sequential ? NpyAccessPattern.Normal : pattern);
 
     /// <inheritdoc />
-    public void EnsureFilesIntact() => Dataset.EnsureFilesIntact();
+    void IPageCache.EnsureFilesIntact() => (Dataset as IPageCache)?.EnsureFilesIntact();
 
     private void Map(ReadOnlySpan<long> indices, Span<long> mapped)
     {

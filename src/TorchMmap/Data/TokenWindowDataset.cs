@@ -30,7 +30,7 @@ namespace TorchMmap.Data;
 /// </para>
 /// <para>The dataset disposes the stream only when built with <c>ownsTokens</c>. Reads are thread safe.</para>
 /// </remarks>
-public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
+public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatchDataset, IBatchFill, IPageCache
 {
     /// <summary>The name of the input windows in a batch.</summary>
     public const string InputName = "x";
@@ -155,7 +155,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     }
 
     /// <inheritdoc />
-    public void WillNeed(ReadOnlySpan<long> indices)
+    void IPageCache.WillNeed(ReadOnlySpan<long> indices)
     {
         if (_disposed)
             return;
@@ -167,34 +167,31 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     }
 
     /// <inheritdoc />
-    public void Advise(NpyAccessPattern pattern)
+    void IPageCache.Advise(NpyAccessPattern pattern)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Tokens.Advise(pattern);
     }
 
     /// <inheritdoc />
-    public void EnsureFilesIntact()
+    void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Tokens.EnsureFilesIntact();
     }
 
     /// <inheritdoc />
-    bool IBatchFill.CanFill => !_disposed;
-
-    /// <inheritdoc />
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout =>
         _disposed ? null : [(InputName, [BlockSize], ScalarType.Int64), (TargetName, [BlockSize], ScalarType.Int64)];
 
     /// <inheritdoc />
-    void IBatchFill.FillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
-        if (indices.Length == 0)
-            return;
-        FillCore(indices, (long*)TensorMemory.DataPointer(destination[InputName], nameof(destination)), (long*)TensorMemory.DataPointer(destination[TargetName], nameof(destination)));
+        if (indices.Length > 0)
+            FillCore(indices, (long*)TensorMemory.DataPointer(destination[InputName], nameof(destination)), (long*)TensorMemory.DataPointer(destination[TargetName], nameof(destination)));
+        return true;
     }
 
     /// <summary>Disposes the token stream if the dataset owns it.</summary>
@@ -223,8 +220,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     // Rows [0, indices.Length) of x and y; large batches are split over CopyThreads threads.
     private void FillCore(ReadOnlySpan<long> indices, long* x, long* y)
     {
-        int parts = (int)Math.Min(_copyThreads, Math.Max(1, indices.Length * (long)BlockSize * 16 / (512 * 1024)));
-        parts = Math.Min(parts, indices.Length);
+        int parts = ParallelCopy.Parts(indices.Length, indices.Length * (long)BlockSize * 16, _copyThreads);
         if (parts <= 1)
         {
             FillRange(indices, x, y);

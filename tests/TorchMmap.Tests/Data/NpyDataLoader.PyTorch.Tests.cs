@@ -62,4 +62,33 @@ public sealed class NpyDataLoaderPyTorchTests : IDisposable
         Subset[] split = Subset.RandomSplit(dataset, [70L, 30L], seed: 9);
         Assert.Equal(reference.Split, split.Select(s => s.Indices.ToArray()));
     }
+
+    [Theory]
+    [InlineData(100, 16, false, 17, 0)]
+    [InlineData(37, 8, true, 3, 2)]
+    [InlineData(10, 4, false, -5, 0)]
+    public void Enumerate_GeneratorRandomSampler_GivesPyTorchDataLoaderShuffleWithASeededGenerator(int rows, int batchSize, bool dropLast, long seed, int pythonWorkers)
+    {
+        (string x, string y) = _files.Write(rows);
+        string script = $$"""
+            import json
+            import numpy as np
+            from torch.utils.data import DataLoader, TensorDataset
+            label = torch.from_numpy(np.load({{JsonSerializer.Serialize(y)}}))
+            loader = DataLoader(TensorDataset(label), batch_size={{batchSize}}, shuffle=True, drop_last={{(dropLast ? "True" : "False")}},
+                                num_workers={{pythonWorkers}}, generator=torch.Generator().manual_seed({{seed}}))
+            print(json.dumps([[b[0].tolist() for b in loader] for epoch in range(4)]))
+            """;
+        long[][][] reference = TorchReference.RunJson<long[][][]>(script);
+
+        using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
+        using var loader = new NpyDataLoader(dataset, batchSize, drop_last: dropLast, sampler: new GeneratorRandomSampler(rows, seed), num_workers: 2);
+        for (int epoch = 0; epoch < 4; epoch++)
+            Assert.Equal(reference[epoch], LoaderAssert.Labels(loader));
+
+        // Any epoch on its own, as after a resume: computed from the seed, not from the epochs before it.
+        var fresh = new GeneratorRandomSampler(rows, seed);
+        fresh.SetEpoch(3);
+        Assert.Equal(reference[3].SelectMany(b => b).Take(fresh.GetIndices().Length), fresh.GetIndices().Take(reference[3].Sum(b => b.Length)));
+    }
 }

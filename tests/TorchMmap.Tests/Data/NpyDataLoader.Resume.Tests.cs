@@ -107,9 +107,28 @@ public sealed class NpyDataLoaderResumeTests : IDisposable
         Assert.Equal(0, state.Epoch);
         Assert.Equal(24, state.Position);
         Assert.Equal(3, loader.BatchesConsumed);
+        // Loading the state continues the epoch where it was left.
+        loader.load_state_dict(state);
         Assert.Equal(order.Skip(24), LoaderAssert.Labels(loader).SelectMany(b => b));
         // A finished epoch leaves the state at the start of the next one.
         Assert.Equal(state with { Epoch = 1, Position = 0 }, loader.state_dict());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Enumerate_AfterBreakingOutOfAnEpoch_StartsTheNextEpochFromItsFirstBatch(int workers)
+    {
+        (string x, string y) = _files.Write(64);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
+        using var loader = new NpyDataLoader(dataset, 8, shuffle: true, seed: 2, num_workers: workers);
+        foreach (Dictionary<string, Tensor> batch in loader)
+            break;
+        Assert.Equal(1, loader.Epoch);
+
+        // As a new iter(loader) in PyTorch: a whole epoch, the next one's order, no batch of the one left.
+        Assert.Equal(LoaderAssert.RandPerm(64, 3), LoaderAssert.Labels(loader).SelectMany(b => b));
+        Assert.Equal(2, loader.Epoch);
     }
 
     [Fact]

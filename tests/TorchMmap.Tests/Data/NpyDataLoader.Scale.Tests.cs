@@ -76,18 +76,6 @@ public sealed class NpyDataLoaderScaleTests
         public Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices) =>
             new(StringComparer.Ordinal) { ["index"] = torch.tensor(indices.ToArray()) };
 
-        public void WillNeed(ReadOnlySpan<long> indices)
-        {
-        }
-
-        public void Advise(NpyAccessPattern pattern)
-        {
-        }
-
-        public void EnsureFilesIntact()
-        {
-        }
-
         public void Dispose()
         {
         }

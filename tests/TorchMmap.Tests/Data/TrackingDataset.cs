@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using TorchMmap.Data;
-using TorchMmap.Storage;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Tests.Data;
@@ -59,12 +58,6 @@ internal sealed class TrackingDataset : IBatchDataset
             Interlocked.Decrement(ref _running);
         }
     }
-
-    public void WillNeed(ReadOnlySpan<long> indices) => _inner.WillNeed(indices);
-
-    public void Advise(NpyAccessPattern pattern) => _inner.Advise(pattern);
-
-    public void EnsureFilesIntact() => _inner.EnsureFilesIntact();
 
     private void ThrowReadFailure(long index)
     {

@@ -21,7 +21,7 @@ namespace TorchMmap.Data;
 /// </para>
 /// <para>The dataset disposes the documents only when built with <c>ownsDocuments</c>. Reads are thread safe.</para>
 /// </remarks>
-public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
+public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBatchDataset, IBatchFill, IPageCache
 {
     private static readonly string[] s_names =
     [
@@ -203,7 +203,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     }
 
     /// <inheritdoc />
-    public void WillNeed(ReadOnlySpan<long> indices)
+    void IPageCache.WillNeed(ReadOnlySpan<long> indices)
     {
         if (_disposed)
             return;
@@ -227,31 +227,29 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     }
 
     /// <inheritdoc />
-    public void Advise(NpyAccessPattern pattern)
+    void IPageCache.Advise(NpyAccessPattern pattern)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Documents.Advise(pattern);
     }
 
     /// <inheritdoc />
-    public void EnsureFilesIntact()
+    void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Documents.EnsureFilesIntact();
     }
 
     /// <inheritdoc />
-    bool IBatchFill.CanFill => !_disposed;
-
-    /// <inheritdoc />
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout => _disposed ? null : Layout;
 
     /// <inheritdoc />
-    void IBatchFill.FillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
         Fill(indices, destination);
+        return true;
     }
 
     /// <summary>Disposes the plan's files and, if owned, the documents.</summary>

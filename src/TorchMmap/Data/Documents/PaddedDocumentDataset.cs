@@ -19,7 +19,7 @@ namespace TorchMmap.Data;
 /// </para>
 /// <para>The dataset disposes the documents (and the columns) only when built with <c>ownsDocuments</c>. Reads are thread safe.</para>
 /// </remarks>
-public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
+public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchDataset, IBatchFill, IPageCache
 {
     private readonly NpyMmapDataset? _columns;
     private readonly string[] _names;
@@ -143,7 +143,7 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
     }
 
     /// <inheritdoc />
-    public void WillNeed(ReadOnlySpan<long> indices)
+    void IPageCache.WillNeed(ReadOnlySpan<long> indices)
     {
         if (_disposed)
             return;
@@ -155,27 +155,24 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
                     reader.WillNeed(index, 0, Math.Min(MaxLength, reader.LengthOf(index)));
             }
         }
-        _columns?.WillNeed(indices);
+        (_columns as IPageCache)?.WillNeed(indices);
     }
 
     /// <inheritdoc />
-    public void Advise(NpyAccessPattern pattern)
+    void IPageCache.Advise(NpyAccessPattern pattern)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Documents.Advise(pattern);
-        _columns?.Advise(pattern);
+        (_columns as IPageCache)?.Advise(pattern);
     }
 
     /// <inheritdoc />
-    public void EnsureFilesIntact()
+    void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Documents.EnsureFilesIntact();
-        _columns?.EnsureFilesIntact();
+        (_columns as IPageCache)?.EnsureFilesIntact();
     }
-
-    /// <inheritdoc />
-    bool IBatchFill.CanFill => !_disposed && PadToMaxLength && (_columns is null || ((IBatchFill)_columns).CanFill);
 
     /// <inheritdoc />
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout
@@ -192,13 +189,14 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
     }
 
     /// <inheritdoc />
-    void IBatchFill.FillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
+        if (!PadToMaxLength)
+            return false;
         PaddedRows.Write(Documents, indices, MaxLength, PadToken, IgnoreIndex, destination);
-        if (_columns is not null)
-            ((IBatchFill)_columns).FillBatch(indices, destination);
+        return _columns is null || ((IBatchFill)_columns).TryFillBatch(indices, destination);
     }
 
     /// <summary>Disposes the documents and columns if the dataset owns them.</summary>

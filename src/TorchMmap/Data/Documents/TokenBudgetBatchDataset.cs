@@ -25,7 +25,7 @@ namespace TorchMmap.Data;
 /// documents into one batch padded to the longest. The plan keeps 8 bytes per document in memory. Reads are thread safe.
 /// </para>
 /// </remarks>
-public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDataset
+public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDataset, IPageCache
 {
     private static readonly string[] s_names = PaddedRows.Layout(0).Select(l => l.Name).ToArray();
 
@@ -196,7 +196,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
     }
 
     /// <inheritdoc />
-    public void WillNeed(ReadOnlySpan<long> indices)
+    void IPageCache.WillNeed(ReadOnlySpan<long> indices)
     {
         if (_disposed)
             return;
@@ -211,14 +211,14 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
     }
 
     /// <inheritdoc />
-    public void Advise(NpyAccessPattern pattern)
+    void IPageCache.Advise(NpyAccessPattern pattern)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Documents.Advise(pattern);
     }
 
     /// <inheritdoc />
-    public void EnsureFilesIntact()
+    void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Documents.EnsureFilesIntact();
