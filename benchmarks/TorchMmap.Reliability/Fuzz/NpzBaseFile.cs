@@ -71,6 +71,13 @@ public sealed class NpzBaseFile
             yield return (l, 30 + BinaryPrimitives.ReadUInt16LittleEndian(Bytes.AsSpan(l + 26)));
     }
 
+    /// <summary>True when <paramref name="offset"/> lies in an entry name, in the central directory or a local header.</summary>
+    /// <param name="offset">A byte offset in <see cref="Bytes"/>.</param>
+    /// <returns>True inside a name.</returns>
+    public bool InName(int offset) =>
+        Central.Any(c => offset >= c + 46 && offset < c + 46 + BinaryPrimitives.ReadUInt16LittleEndian(Bytes.AsSpan(c + 28)))
+        || Local.Any(l => offset >= l + 30 && offset < l + 30 + BinaryPrimitives.ReadUInt16LittleEndian(Bytes.AsSpan(l + 26)));
+
     /// <inheritdoc />
     public override string ToString() => string.Join(", ", Entries.Select(e => $"{e.Name}{(e.Deflate ? " (deflated)" : "")}: {e.File}"));
 }

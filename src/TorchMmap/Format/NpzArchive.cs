@@ -84,11 +84,15 @@ public sealed class NpzArchive
     /// <summary>True when the file at <paramref name="path"/> starts as a zip archive does (what <c>np.load</c> checks to
     /// tell an .npz from an .npy).</summary>
     /// <param name="path">The file.</param>
-    /// <returns>True for a file starting with a zip local header or end record.</returns>
+    /// <returns>True for a regular file starting with a zip local header or end record; false for anything else (a missing
+    /// file, a FIFO or device, which are never opened here).</returns>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static bool IsZip(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        // Only a regular file is opened to look: opening a FIFO for reading would wait for a writer.
+        if (OperatingSystem.IsLinux() && LibC.Stat(path) is not { IsRegular: true })
+            return false;
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
         Span<byte> magic = stackalloc byte[4];
         int got = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);

@@ -8,7 +8,7 @@ namespace TorchMmap.Format;
 /// deflated, and checked against the directory as they pass: never more bytes than it records, and at the end exactly
 /// its size and CRC-32. Every problem is an <see cref="InvalidDataException"/> naming the archive and the entry.
 /// </summary>
-internal sealed class NpzEntryStream : Stream
+internal sealed class NpzEntryStream : ForwardReadStream
 {
     private readonly NpzEntry _entry;
     private readonly FileStream _file;
@@ -42,18 +42,7 @@ internal sealed class NpzEntryStream : Stream
         }
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _entry.Size;
-
-    public override long Position
-    {
-        get => _checked.BytesRead;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -66,6 +55,7 @@ internal sealed class NpzEntryStream : Stream
             return 0;
         }
         int n = _checked.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
+        BytesRead += n;
         if (n == 0)
             Verify();
         return n;
@@ -80,15 +70,6 @@ internal sealed class NpzEntryStream : Stream
         }
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

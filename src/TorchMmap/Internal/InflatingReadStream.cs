@@ -4,7 +4,7 @@ namespace TorchMmap.Internal;
 /// A decompressing read stream (gzip, deflate) whose corrupt-data errors name the file and the place: the inflater's
 /// own <see cref="InvalidDataException"/> says nothing of which file it was reading. Owns the inner stream.
 /// </summary>
-internal sealed class InflatingReadStream : Stream
+internal sealed class InflatingReadStream : ForwardReadStream
 {
     private readonly Stream _inflater;
     private readonly string _name;
@@ -17,22 +17,6 @@ internal sealed class InflatingReadStream : Stream
         _inflater = inflater;
         _name = name;
     }
-
-    /// <summary>Decompressed bytes read so far.</summary>
-    public long BytesRead { get; private set; }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => BytesRead;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -50,15 +34,6 @@ internal sealed class InflatingReadStream : Stream
         return n;
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
