@@ -1,7 +1,7 @@
 using System.Globalization;
 using TorchMmap.Benchmarks;
 
-// Modes: hot (default) | train | cold | fortran | scale | tokens | npz-entries; "--child ..." is how the benchmark runs each contender in its own process.
+// Modes: hot (default) | train | cold | fortran | scale | tokens | npz-entries | documents; "--child ..." is how the benchmark runs each contender in its own process.
 if (args.Length > 0 && args[0] == "--child")
 {
     return args[1] switch
@@ -24,5 +24,6 @@ return mode switch
     "scale" => ScaleBenchmark.Run(options),
     "tokens" => TokensBenchmark.Run(options),
     "npz-entries" => NpzEntriesBenchmark.Run(options),
-    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold, fortran, scale, tokens or npz-entries."),
+    "documents" => DocumentsBenchmark.Run(options),
+    _ => throw new ArgumentException($"Unknown mode '{mode}'; use hot, train, cold, fortran, scale, tokens, npz-entries or documents."),
 };

@@ -2,16 +2,25 @@ namespace TorchMmap.Storage;
 
 public sealed unsafe partial class RaggedArray
 {
-    /// <summary>Leases on the values and the index, taken once for a batch of reads (one length check per file) and released together.</summary>
+    /// <summary>Leases on the values and the index, taken once for a batch of reads (one length check per file) and released
+    /// together; for a concatenation, one reader per shard, taken the first time the batch touches that shard.</summary>
     internal readonly struct Reader : IDisposable
     {
         private readonly RaggedArray _array;
         private readonly MappedFile.Lease _values;
         private readonly MappedFile.Lease _index;
+        private readonly Reader[]? _shards;
+        private readonly bool[]? _held;
 
         public Reader(RaggedArray array)
         {
             _array = array;
+            if (array._shards is not null)
+            {
+                _shards = new Reader[array._shards.Length];
+                _held = new bool[array._shards.Length];
+                return;
+            }
             _values = array.Values.AcquireForAccess();
             try
             {
@@ -24,13 +33,19 @@ public sealed unsafe partial class RaggedArray
             }
         }
 
-        /// <summary>The address of the first value.</summary>
+        /// <summary>The address of the first value (single arrays only).</summary>
         public byte* ValuesPointer => _values.Pointer + _array.Values.DataStart;
 
+        /// <summary>The first value and the length of row <paramref name="row"/> (single arrays only).</summary>
         public void Range(long row, out long start, out long length) => _array._index.Range(_index, row, out start, out length);
 
         public long LengthOf(long row)
         {
+            if (_shards is not null)
+            {
+                int k = Shard(ref row);
+                return _shards[k].LengthOf(row);
+            }
             _array._index.Range(_index, row, out _, out long length);
             return length;
         }
@@ -38,6 +53,12 @@ public sealed unsafe partial class RaggedArray
         /// <summary>Widens values [offset, offset + count) of row <paramref name="row"/> to int64; the caller checked the range.</summary>
         public void Copy(long row, long offset, long count, long* dst)
         {
+            if (_shards is not null)
+            {
+                int k = Shard(ref row);
+                _shards[k].Copy(row, offset, count, dst);
+                return;
+            }
             _array._index.Range(_index, row, out long start, out _);
             _array.Values.WidenTokens(_values, start + offset, count, dst);
         }
@@ -45,14 +66,45 @@ public sealed unsafe partial class RaggedArray
         /// <summary>Hints that values [offset, offset + count) of row <paramref name="row"/> will be read soon.</summary>
         public void WillNeed(long row, long offset, long count)
         {
+            if (_shards is not null)
+            {
+                int k = Shard(ref row);
+                _shards[k].WillNeed(row, offset, count);
+                return;
+            }
             _array._index.Range(_index, row, out long start, out _);
             _array.Values.WillNeedElements(start + offset, count);
         }
 
         public void Dispose()
         {
+            if (_shards is not null)
+            {
+                for (int k = 0; k < _shards.Length; k++)
+                {
+                    if (_held![k])
+                    {
+                        _held[k] = false;
+                        _shards[k].Dispose();
+                    }
+                }
+                return;
+            }
             _index.Dispose();
             _values.Dispose();
+        }
+
+        // Turns a global row into the shard's own row, opening that shard's reader on first use.
+        private int Shard(ref long row)
+        {
+            int k = _array.ShardOf(row);
+            row -= _array._shardStarts![k];
+            if (!_held![k])
+            {
+                _shards![k] = _array._shards![k].OpenReader();
+                _held[k] = true;
+            }
+            return k;
         }
     }
 }

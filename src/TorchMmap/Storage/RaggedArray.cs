@@ -27,6 +27,8 @@ public sealed unsafe partial class RaggedArray : IDisposable
 
     private readonly RaggedIndex _index;
     private readonly bool _ownsValues;
+    private readonly RaggedArray[]? _shards;      // set for a concatenation of shards; then _index is unused
+    private readonly long[]? _shardStarts;        // _shardStarts[i]: the first row of shard i; _shardStarts[^1] = Count
     private int _disposed;
 
     private RaggedArray(NpyArray values, RaggedIndex index, bool ownsValues)
@@ -34,22 +36,41 @@ public sealed unsafe partial class RaggedArray : IDisposable
         Values = values;
         _index = index;
         _ownsValues = ownsValues;
+        Count = index.Count;
     }
 
-    /// <summary>The flat values array.</summary>
+    private RaggedArray(RaggedArray[] shards, bool ownsShards)
+    {
+        _shards = shards;
+        _ownsValues = ownsShards;
+        Values = shards[0].Values;
+        _index = shards[0]._index;
+        _shardStarts = new long[shards.Length + 1];
+        for (int i = 0; i < shards.Length; i++)
+            _shardStarts[i + 1] = checked(_shardStarts[i] + shards[i].Count);
+        Count = _shardStarts[^1];
+    }
+
+    /// <summary>The flat values array (of the first shard, for a concatenation made by <see cref="Concat"/>).</summary>
     public NpyArray Values { get; }
 
-    /// <summary>The file of the index: offsets, lengths, or a Megatron <c>.idx</c>.</summary>
-    public string IndexPath => _index.Path;
+    /// <summary>The shards of a concatenation made by <see cref="Concat"/>, in order; empty otherwise.</summary>
+    public IReadOnlyList<RaggedArray> Shards => _shards ?? [];
+
+    /// <summary>The file of the index: offsets, lengths, or a Megatron <c>.idx</c> (the first shard's, for a concatenation).</summary>
+    public string IndexPath => _shards is null ? _index.Path : $"{_shards[0].IndexPath} and {_shards.Length - 1} more shards";
 
     /// <summary>The number of rows.</summary>
-    public long Count => _index.Count;
+    public long Count { get; }
 
-    /// <summary>The dtype of the values.</summary>
+    /// <summary>The number of values (over all shards).</summary>
+    public long ValueCount => _shards?.Sum(s => s.ValueCount) ?? Values.Length;
+
+    /// <summary>The dtype of the values (the first shard's, for a concatenation).</summary>
     public NpyDType DType => Values.DType;
 
     /// <summary>True when the values are integers, which the token layouts widen to int64.</summary>
-    public bool HasIntegerValues => DType.Kind is NpyKind.SignedInteger or NpyKind.UnsignedInteger;
+    public bool HasIntegerValues => _shards?.All(s => s.HasIntegerValues) ?? DType.Kind is NpyKind.SignedInteger or NpyKind.UnsignedInteger;
 
     /// <summary>Opens a pair of 1-D <c>.npy</c> files: the values and the <c>n + 1</c> offsets of <c>n</c> rows.</summary>
     /// <param name="valuesPath">The values.</param>
@@ -99,6 +120,24 @@ public sealed unsafe partial class RaggedArray : IDisposable
         }
     }
 
+    /// <summary>Reads several ragged arrays (shards, such as the files of a dataset split in parts, or several Megatron prefixes)
+    /// as one: row <c>i</c> of the result is row <c>i - start(k)</c> of the shard <c>k</c> it falls in.</summary>
+    /// <param name="shards">The shards, in order: all with integer values (of any width), or all with values of one dtype.</param>
+    /// <param name="ownsShards">True to dispose the shards with the concatenation.</param>
+    /// <returns>The concatenation.</returns>
+    /// <exception cref="ArgumentException">No shards, a null one, or non-integer dtypes that differ.</exception>
+    public static RaggedArray Concat(IReadOnlyList<RaggedArray> shards, bool ownsShards = false)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        if (shards.Count == 0 || shards.Any(s => s is null))
+            throw new ArgumentException("A concatenation needs at least one shard, and no null ones.", nameof(shards));
+        // Integer shards may differ in width (reads widen them all to int64); other values must match exactly.
+        bool integers = shards.All(s => s.HasIntegerValues);
+        if (!integers && shards.FirstOrDefault(s => !s.DType.Equals(shards[0].DType)) is RaggedArray other)
+            throw new ArgumentException($"The shard '{other.IndexPath}' holds {other.DType} values; '{shards[0].IndexPath}' holds {shards[0].DType}. Shards hold one dtype, or integers of any width.", nameof(shards));
+        return new RaggedArray(shards.ToArray(), ownsShards);
+    }
+
     /// <summary>The length of row <paramref name="row"/>.</summary>
     /// <param name="row">A row index.</param>
     /// <returns>Its number of values.</returns>
@@ -123,7 +162,7 @@ public sealed unsafe partial class RaggedArray : IDisposable
         CheckRow(row);
         CheckInteger();
         using Reader reader = OpenReader();
-        reader.Range(row, out _, out long length);
+        long length = reader.LengthOf(row);
         long[] result = new long[length];
         fixed (long* dst = result)
             reader.Copy(row, 0, length, dst);
@@ -144,6 +183,12 @@ public sealed unsafe partial class RaggedArray : IDisposable
         if (sizeof(T) != DType.ItemSize)
             throw new ArgumentException($"{typeof(T).Name} is {sizeof(T)} bytes; values of {DType} are {DType.ItemSize}.", nameof(destination));
         CheckRow(row);
+        if (_shards is not null)
+        {
+            int k = ShardOf(row);
+            _shards[k].CopyRaw(row - _shardStarts![k], offset, destination);
+            return;
+        }
         using Reader reader = OpenReader();
         reader.Range(row, out long start, out long length);
         if (offset < 0 || offset > length - destination.Length)
@@ -157,6 +202,12 @@ public sealed unsafe partial class RaggedArray : IDisposable
     /// <exception cref="ObjectDisposedException">A file has been disposed.</exception>
     public void EnsureFilesIntact()
     {
+        if (_shards is not null)
+        {
+            foreach (RaggedArray shard in _shards)
+                shard.EnsureFilesIntact();
+            return;
+        }
         Values.EnsureFileIntact();
         _index.EnsureFileIntact();
     }
@@ -165,6 +216,12 @@ public sealed unsafe partial class RaggedArray : IDisposable
     /// <param name="pattern">The expected pattern.</param>
     public void Advise(NpyAccessPattern pattern)
     {
+        if (_shards is not null)
+        {
+            foreach (RaggedArray shard in _shards)
+                shard.Advise(pattern);
+            return;
+        }
         Values.Advise(pattern);
         _index.Advise(pattern);
     }
@@ -174,6 +231,15 @@ public sealed unsafe partial class RaggedArray : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        if (_shards is not null)
+        {
+            if (_ownsValues)
+            {
+                foreach (RaggedArray shard in _shards)
+                    shard.Dispose();
+            }
+            return;
+        }
         _index.Dispose();
         if (_ownsValues)
             Values.Dispose();
@@ -189,7 +255,26 @@ public sealed unsafe partial class RaggedArray : IDisposable
     }
 
     /// <summary>The files and content sample that identify the array, for dataset fingerprints.</summary>
-    internal IEnumerable<string> FilePaths => Values.Path == _index.Path ? [Values.Path] : [Values.Path, _index.Path];
+    internal IEnumerable<string> FilePaths => _shards?.SelectMany(s => s.FilePaths) ?? (Values.Path == _index.Path ? [Values.Path] : [Values.Path, _index.Path]);
+
+    /// <summary>What identifies the array in a dataset fingerprint: dtype, rows and values, file sizes and sampled bytes.</summary>
+    internal Data.ArrayFingerprint Fingerprint(string name)
+    {
+        string[] paths = FilePaths.ToArray();
+        return new Data.ArrayFingerprint(name, DType.Descr, [Count, ValueCount], paths.Sum(p => new FileInfo(p).Length), Data.DatasetFingerprint.SampleContent(paths));
+    }
+
+    // The shard holding global row `row` (< Count); empty shards are skipped.
+    internal int ShardOf(long row)
+    {
+        long[] starts = _shardStarts!;
+        int i = Array.BinarySearch(starts, row);
+        if (i < 0)
+            return ~i - 1;
+        while (i < _shards!.Length - 1 && starts[i + 1] == row)
+            i++;
+        return i;
+    }
 
     internal void CheckRow(long row)
     {

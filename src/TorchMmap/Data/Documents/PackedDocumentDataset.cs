@@ -101,9 +101,11 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_fingerprint is null)
             {
-                var paths = Documents.FilePaths.Concat(_plan is MegatronSamplePlan m ? m.FilePaths : []).ToArray();
-                var array = new ArrayFingerprint("documents", Documents.DType.Descr, [Documents.Count, Documents.Values.Length], paths.Sum(p => new FileInfo(p).Length), DatasetFingerprint.SampleContent(paths));
-                _fingerprint = new DatasetFingerprint(Count, [array], _plan.Description);
+                ArrayFingerprint documents = Documents.Fingerprint("documents");
+                ArrayFingerprint[] arrays = _plan is MegatronSamplePlan m
+                    ? [documents, new ArrayFingerprint("sample order", "caches", [Count], m.FilePaths.Sum(p => new FileInfo(p).Length), DatasetFingerprint.SampleContent(m.FilePaths))]
+                    : [documents];
+                _fingerprint = new DatasetFingerprint(Count, arrays, _plan.Description);
             }
             return _fingerprint;
         }

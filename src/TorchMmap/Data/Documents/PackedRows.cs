@@ -38,40 +38,46 @@ internal readonly unsafe struct PackedRows
         foreach (DocumentSegment s in segments)
         {
             int a = used, e = used + s.Length;
-            int inputs = Math.Min(e, t) - Math.Min(a, t);
+            int end = Math.Min(e, t);
+            int inputs = end - Math.Min(a, t);
             if (inputs > 0)
+            {
                 reader.Copy(s.Row, s.Offset, inputs, x + a);
+                new Span<long>(doc + a, inputs).Fill(s.Row);
+                new Span<float>(loss + a, inputs).Fill(1f);
+                for (int j = 0; j < inputs; j++)
+                    pos[a + j] = j;
+                // The piece's last input has no target in the same document (unless the piece runs on into slot T).
+                if (e <= t)
+                    loss[e - 1] = 0f;
+                cu[boundaries++] = end;
+            }
             if (e > t)
                 reader.Copy(s.Row, s.Offset + (t - a), 1, &last);
-            for (int j = a; j < Math.Min(e, t); j++)
-            {
-                doc[j] = s.Row;
-                pos[j] = j - a;
-                loss[j] = j + 1 < e ? 1f : 0f;
-            }
-            if (a < t)
-                cu[boundaries++] = Math.Min(e, t);
             used = e;
         }
-        for (int j = used; j < t; j++)
-        {
-            x[j] = _pad;
-            doc[j] = -1;
-            pos[j] = 0;
-            loss[j] = 0f;
-        }
         if (used < t)
+        {
+            int padding = t - used;
+            new Span<long>(x + used, padding).Fill(_pad);
+            new Span<long>(doc + used, padding).Fill(-1);
+            new Span<long>(pos + used, padding).Clear();
+            new Span<float>(loss + used, padding).Clear();
             cu[boundaries++] = t;
-        for (int k = boundaries; k <= t; k++)
-            cu[k] = t;
+        }
+        new Span<int>(cu + boundaries, t + 1 - boundaries).Fill(t);
         // Targets: the next slot, kept only where the loss mask trains it.
         if (t > 1)
             Buffer.MemoryCopy(x + 1, y, (t - 1) * 8L, (t - 1) * 8L);
         y[t - 1] = last;
-        for (int j = 0; j < t; j++)
+        used = 0;
+        foreach (DocumentSegment s in segments)
         {
-            if (loss[j] == 0f)
-                y[j] = _ignore;
+            used += s.Length;
+            if (used <= t)
+                y[used - 1] = _ignore;
         }
+        if (used < t)
+            new Span<long>(y + used, t - used).Fill(_ignore);
     }
 }

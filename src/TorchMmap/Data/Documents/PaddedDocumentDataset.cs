@@ -91,8 +91,7 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_fingerprint is null)
             {
-                string[] paths = Documents.FilePaths.ToArray();
-                var array = new ArrayFingerprint("documents", Documents.DType.Descr, [Documents.Count, Documents.Values.Length], paths.Sum(p => new FileInfo(p).Length), DatasetFingerprint.SampleContent(paths));
+                ArrayFingerprint array = Documents.Fingerprint("documents");
                 _fingerprint = new DatasetFingerprint(Count, [array, .. _columns?.Fingerprint.Arrays ?? []], $"padded(T={MaxLength}, to {(PadToMaxLength ? "T" : "longest")})");
             }
             return _fingerprint;

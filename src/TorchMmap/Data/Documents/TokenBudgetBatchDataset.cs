@@ -101,8 +101,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_fingerprint is null)
             {
-                string[] paths = Documents.FilePaths.ToArray();
-                var array = new ArrayFingerprint("documents", Documents.DType.Descr, [Documents.Count, Documents.Values.Length], paths.Sum(p => new FileInfo(p).Length), DatasetFingerprint.SampleContent(paths));
+                ArrayFingerprint array = Documents.Fingerprint("documents");
                 _fingerprint = new DatasetFingerprint(Count, [array], $"token budget(N={MaxTokens}, T={MaxLength}, seed={Seed}, bucket={BucketSize})");
             }
             return _fingerprint;

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchMmap.Data;
+using TorchMmap.Format;
+using TorchMmap.Storage;
+using TorchMmap.Text;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Benchmarks;
+
+/// <summary>
+/// Documents: (1) the share of real tokens each layout gets on the King James Bible, one document per chapter, GPT-2 tokens;
+/// (2) hot throughput of packed T = 2048 batches from a Megatron indexed dataset against token windows over the same .bin
+/// bytes and against a plain memcpy of the same bytes, rounds interleaved, medians.
+/// </summary>
+internal static class DocumentsBenchmark
+{
+    public static int Run(Options options)
+    {
+        string dir = Path.Combine(options.Data, "documents");
+        Directory.CreateDirectory(dir);
+        int[] blocks = options.GetList("blocks", ["256", "1024", "2048"]).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        Efficiency(dir, blocks, options.GetInt("batch", 8));
+        Throughput(dir, options.GetInt("mib", 512), options.GetInt("batches", 1500), options.GetInt("rounds", 3));
+        return 0;
+    }
+
+    // One document per chapter: the `bible` command prints a "Book N" line, after an empty line, before each chapter's verses
+    // (verse lines start with spaces; their wrapped continuations do not).
+    private static string WriteBible(string dir)
+    {
+        string prefix = Path.Combine(dir, "kjv_chapter_documents");
+        if (File.Exists(prefix + ".idx"))
+            return prefix;
+        var start = new ProcessStartInfo("bible", ["-p", "/usr/lib", "gen1:1-rev22:21"]) { RedirectStandardOutput = true };
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not run `bible` (apt-get install bible-kjv).");
+        string text = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var chapters = new List<string>();
+        var current = new System.Text.StringBuilder();
+        string previous = "";
+        foreach (string line in text.Split('\n'))
+        {
+            bool header = previous.Length == 0 && System.Text.RegularExpressions.Regex.IsMatch(line, @"^(?:[1-3] )?[A-Z][A-Za-z ]* \d+$");
+            previous = line;
+            if (header)
+            {
+                if (current.ToString().Trim().Length > 0)
+                    chapters.Add(current.ToString());
+                current.Clear();
+            }
+            current.Append(line).Append('\n');
+        }
+        if (current.Length > 0)
+            chapters.Add(current.ToString());
+        using IndexedDatasetWriter writer = IndexedDatasetWriter.Create(prefix, NpyDType.UInt16, IndexedDatasetConvention.Megatron);
+        foreach (string chapter in chapters)
+        {
+            // <|endoftext|> before every document, as llm.c's data scripts place it.
+            long[] tokens = [Gpt2Tokenizer.EndOfText, .. Gpt2Tokenizer.Shared.Encode(chapter).Select(t => (long)t)];
+            writer.AddDocument(tokens);
+        }
+        writer.Complete();
+        return prefix;
+    }
+
+    private static void Efficiency(string dir, int[] blocks, int batch)
+    {
+        string prefix = WriteBible(dir);
+        using IndexedDataset corpus = IndexedDataset.Open(prefix, IndexedDatasetConvention.Megatron);
+        RaggedArray docs = corpus.Sequences;
+        long tokens = 0, longest = 0;
+        for (long d = 0; d < docs.Count; d++)
+        {
+            tokens += docs.LengthOf(d);
+            longest = Math.Max(longest, docs.LengthOf(d));
+        }
+        Console.WriteLine($"KJV: {docs.Count} chapters, {tokens:N0} GPT-2 tokens (mean {tokens / (double)docs.Count:F0}, longest {longest}); batch size {batch} for the padded layouts.");
+        Console.WriteLine();
+        Console.WriteLine("| T | layout | sequences/rows | real tokens / positions | padding | trained targets / positions | document tokens used as inputs |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (int t in blocks)
+        {
+            foreach (PackingMode mode in Enum.GetValues<PackingMode>())
+            {
+                using var packed = new PackedDocumentDataset(docs, t, mode);
+                Row(t, $"packed, {mode}", packed.Statistics);
+            }
+            Row(t, "padded to T", Padded(docs, t, batch, toT: true, shuffle: false));
+            Row(t, "padded to longest, sequential batches", Padded(docs, t, batch, toT: false, shuffle: false));
+            Row(t, "padded to longest, shuffled batches", Padded(docs, t, batch, toT: false, shuffle: true));
+            using var budget = new TokenBudgetBatchDataset(docs, maxTokens: batch * t, maxLength: t, seed: 0, bucketSize: 256);
+            Row(t, $"token budget N = {batch} x T", budget.ComputeStatistics());
+        }
+        Console.WriteLine();
+    }
+
+    private static PackingStatistics Padded(RaggedArray docs, int t, int batch, bool toT, bool shuffle)
+    {
+        long[] order = shuffle ? new RandomSampler(docs.Count, 0).GetIndices() : Enumerable.Range(0, (int)docs.Count).Select(i => (long)i).ToArray();
+        long positions = 0, real = 0, trained = 0, total = 0;
+        for (int b = 0; b < order.Length; b += batch)
+        {
+            long[] rows = order[b..Math.Min(order.Length, b + batch)];
+            long[] lengths = rows.Select(docs.LengthOf).ToArray();
+            long width = toT ? t : lengths.Max(n => Math.Min(n, t));
+            positions += width * rows.Length;
+            real += lengths.Sum(n => Math.Min(n, t));
+            trained += lengths.Sum(n => Math.Min(n - 1, t));
+            total += lengths.Sum();
+        }
+        return new PackingStatistics(order.Length, positions, real, trained, total);
+    }
+
+    private static void Row(int t, string layout, PackingStatistics s) =>
+        Console.WriteLine(FormattableString.Invariant($"| {t} | {layout} | {s.Sequences:N0} | {s.Efficiency:P1} | {s.PaddingShare:P1} | {s.TrainedShare:P1} | {(double)s.RealTokens / s.DocumentTokens:P1} |"));
+
+    private static unsafe void Throughput(string dir, int mib, int batches, int rounds)
+    {
+        const int T = 2048, B = 8;
+        string prefix = Path.Combine(dir, $"synthetic_{mib}mib");
+        if (!File.Exists(prefix + ".idx"))
+        {
+            var random = new Random(1);
+            long target = (long)mib << 19;   // uint16 tokens
+            using IndexedDatasetWriter writer = IndexedDatasetWriter.Create(prefix, NpyDType.UInt16, IndexedDatasetConvention.Megatron);
+            long written = 0;
+            while (written < target)
+            {
+                // Document lengths spread from 16 to about 8000 tokens (mean about 1000).
+                int n = (int)Math.Min(8000, 16 + -Math.Log(1 - random.NextDouble()) * 1000);
+                long[] doc = new long[n];
+                for (int i = 0; i < n; i++)
+                    doc[i] = random.Next(0, 50257);
+                writer.AddDocument(doc);
+                written += n;
+            }
+            writer.Complete();
+        }
+        using IndexedDataset corpus = IndexedDataset.Open(prefix, IndexedDatasetConvention.Megatron);
+        using TokenStream stream = TokenStream.OpenNanoGpt(prefix + ".bin");
+        Console.WriteLine(FormattableString.Invariant($"Synthetic indexed dataset: {corpus.SequenceCount:N0} documents, {stream.Count:N0} uint16 tokens ({new FileInfo(prefix + ".bin").Length / 1048576.0:F0} MiB); {batches} batches of {B} x {T} per run, shuffled, hot page cache, {rounds} rounds interleaved."));
+        var results = new Dictionary<string, List<double>>();
+        long tokensPerRun = (long)batches * B * T;
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (string name in new[] { "packed split, num_workers 1 (default)", "packed split, num_workers 2", "token windows, num_workers 1 (default)", "token windows, num_workers 2", "memcpy of the same bytes" })
+            {
+                double seconds = name switch
+                {
+                    "memcpy of the same bytes" => Memcpy(stream, batches * B, T),
+                    _ when name.StartsWith("packed", StringComparison.Ordinal) => Loader(new PackedDocumentDataset(corpus.Sequences, T, PackingMode.Split), batches, B, name.EndsWith('2') ? 2 : 1),
+                    _ => Loader(new TokenWindowDataset(stream, T), batches, B, name.EndsWith('2') ? 2 : 1),
+                };
+                (results.TryGetValue(name, out List<double>? list) ? list : results[name] = []).Add(seconds);
+            }
+        }
+        double limit = Median(results["memcpy of the same bytes"]);
+        Console.WriteLine();
+        Console.WriteLine("| contender | median time | input tokens/s | vs memcpy limit |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach ((string name, List<double> times) in results)
+        {
+            double m = Median(times);
+            Console.WriteLine(FormattableString.Invariant($"| {name} | {m:F2} s | {tokensPerRun / m / 1e6:F0} M | {limit / m:F2}x |"));
+        }
+        Console.WriteLine();
+        Console.WriteLine(FormattableString.Invariant($"Peak RSS {ProcStats.Status("VmHWM") / 1024.0:F0} MiB, anonymous {ProcStats.Status("RssAnon") / 1024.0:F0} MiB at the end."));
+    }
+
+    private static double Loader(IBatchDataset dataset, int batches, int batchSize, int workers)
+    {
+        using var owned = (IDisposable)dataset;
+        using var loader = new NpyDataLoader(dataset, batchSize, sampler: new FeistelSampler(dataset.Count, seed: 7, num_replicas: 1, rank: 0), num_workers: workers);
+        var watch = Stopwatch.StartNew();
+        int n = 0;
+        while (n < batches)
+        {
+            foreach (Dictionary<string, Tensor> batch in loader)
+            {
+                if (++n >= batches)
+                    break;
+            }
+        }
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    // The same number of source bytes (T + 1 uint16 tokens per sample) copied from shuffled places of the mapped file.
+    private static unsafe double Memcpy(TokenStream stream, int samples, int t)
+    {
+        using var file = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(stream.Files[0].Path, FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        using var view = file.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        byte* p = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        try
+        {
+            long windows = (stream.Count - 1) / t;
+            byte[] destination = new byte[(t + 1) * 2];
+            var random = new Random(7);
+            var watch = Stopwatch.StartNew();
+            fixed (byte* d = destination)
+            {
+                for (int i = 0; i < samples; i++)
+                    Buffer.MemoryCopy(p + random.NextInt64(windows) * t * 2, d, destination.Length, destination.Length);
+            }
+            return watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}
