@@ -3,6 +3,7 @@
 #   python3-numpy      real NumPy for the interop tests (at /usr/bin/python3)
 #   python3-torch      real PyTorch, whose sampler orders the tests compare against
 #   dataset-fashion-mnist  the Fashion-MNIST IDX files the example trains on
+#   bible-kjv          the King James Bible (its 'bible' command prints it) the GPT example trains on
 #   openmpi-bin        Open MPI's mpirun, which starts the multi-process launcher test
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
@@ -11,6 +12,7 @@ need=()
 /usr/bin/python3 -c "import numpy" 2>/dev/null || need+=(python3-numpy)
 /usr/bin/python3 -c "import torch" 2>/dev/null || need+=(python3-torch)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+command -v bible >/dev/null 2>&1 || need+=(bible-kjv)
 command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -28,6 +28,8 @@ public static class Program
                 "heap-faults" when args.Length == 2 => HeapFaults.Run(args[1]),
                 "two-threads" when args.Length == 3 => TwoThreads.Run(args[1], args[2]),
                 "write-tokens-forever" when args.Length == 3 => WriteForever.RunTokens(Enum.Parse<TokenFileFormat>(args[1]), args[2]),
+                "map-under-limit" when args.Length == 2 => Changes.MapUnderLimit.Run(args[1]),
+                "read-while-changed" when args.Length is 4 or 5 => Changes.ReadWhileChanged.Run(args[1], args[2], double.Parse(args[3], CultureInfo.InvariantCulture), leases: args.Length == 4 || args[4] != "--no-lease"),
                 _ => Usage(),
             };
         }

@@ -23,7 +23,8 @@ public static class Npy
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
-    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="IOException">The file cannot be read, or is not a regular file (a FIFO, a device, a directory).</exception>
+    /// <exception cref="InsufficientMemoryException">The array is larger than the memory the process can have; nothing was allocated.</exception>
     /// <exception cref="InvalidOperationException">The file is an .npz archive of more (or fewer) than one array.</exception>
     public static Tensor Load(string path, NpyReadOptions? options = null)
     {

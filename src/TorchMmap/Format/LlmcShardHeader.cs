@@ -117,7 +117,7 @@ public sealed class LlmcShardHeader
     public static LlmcShardHeader Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        using FileStream stream = InputFile.Open(path);
         return Read(stream, path);
     }
 

@@ -156,18 +156,14 @@ public sealed class NpyDType : IEquatable<NpyDType>
         Malformed,
     }
 
-    // Accepts the array-protocol type strings NumPy writes: an optional byte-order character, a kind and a size.
+    // Accepts what np.load accepts (it hands the descr to np.dtype): an optional byte-order character, then a one-character
+    // type code ('<e', 'f', '<?') or a kind and a size in bytes, leading zeros allowed ('<f4', '<f04'). Deliberately
+    // stricter than np.dtype: no spaces or sign inside ('f 4', '<f+4'), which NumPy tolerates only by accident of parsing.
     internal static ParseResult TryParseCore(string descr, out NpyDType? dtype, out string? reason)
     {
         dtype = null;
         reason = null;
         ReadOnlySpan<char> s = descr.AsSpan();
-        if (s.Length == 1 && s[0] == '?')
-        {
-            dtype = Bool;
-            return ParseResult.Ok;
-        }
-
         char order = '=';
         if (s.Length > 0 && s[0] is '<' or '>' or '|' or '=')
         {
@@ -179,6 +175,16 @@ public sealed class NpyDType : IEquatable<NpyDType>
 
         char kind = s[0];
         ReadOnlySpan<char> digits = s[1..];
+        if (digits.Length == 0 && TypeCode(kind) is (char codeKind, int codeSize))
+        {
+            if (codeKind == '\0')
+            {
+                reason = kind is 'g' or 'G' ? "extended-precision (long double) values have no tensor type" : "string dtypes have no tensor type";
+                return ParseResult.Unsupported;
+            }
+            kind = codeKind;
+            digits = codeSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (kind is 'O')
         {
             reason = "object arrays hold pickled Python objects, which are never read";
@@ -196,7 +202,9 @@ public sealed class NpyDType : IEquatable<NpyDType>
         }
         if (kind is not ('b' or 'i' or 'u' or 'f' or 'c'))
             return ParseResult.Malformed;
-        if (digits.Length is 0 or > 2 || !int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size) || digits[0] == '0')
+        // NumPy reads the size with int(): leading zeros are allowed ('<f04' is '<f4'), a size of zero is not.
+        digits = digits.TrimStart('0');
+        if (digits.Length is 0 or > 2 || !int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size))
             return ParseResult.Malformed;
 
         NpyKind npyKind = kind switch
@@ -237,6 +245,32 @@ public sealed class NpyDType : IEquatable<NpyDType>
         dtype = Create(npyKind, size, byteOrder);
         return ParseResult.Ok;
     }
+
+    // NumPy's one-character type codes as (kind, size); kind '\0' for codes that name no loadable type. 'l' and 'L' are C's
+    // long and 'p' and 'P' a pointer, whose sizes NumPy takes from the platform it runs on, as this does.
+    private static (char Kind, int Size)? TypeCode(char code) => code switch
+    {
+        '?' => ('b', 1),
+        'b' => ('i', 1),
+        'B' => ('u', 1),
+        'h' => ('i', 2),
+        'H' => ('u', 2),
+        'i' => ('i', 4),
+        'I' => ('u', 4),
+        'l' => ('i', OperatingSystem.IsWindows() ? 4 : IntPtr.Size),
+        'L' => ('u', OperatingSystem.IsWindows() ? 4 : IntPtr.Size),
+        'q' => ('i', 8),
+        'Q' => ('u', 8),
+        'p' => ('i', IntPtr.Size),
+        'P' => ('u', IntPtr.Size),
+        'e' => ('f', 2),
+        'f' => ('f', 4),
+        'd' => ('f', 8),
+        'F' => ('c', 8),
+        'D' => ('c', 16),
+        'g' or 'G' or 'c' => ('\0', 0),
+        _ => null,
+    };
 
     // uint64 for token files only: the token layer widens it to int64 with a range check. Never handed to the tensor paths,
     // which would reinterpret values above 2^63.

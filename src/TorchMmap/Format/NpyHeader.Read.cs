@@ -21,7 +21,7 @@ public sealed partial class NpyHeader
     public static NpyHeader Read(string path, NpyReadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        using FileStream stream = InputFile.Open(path);
         return Read(stream, path, options);
     }
 

@@ -63,7 +63,7 @@ public sealed class NpzArchive
     public static NpzArchive Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        using FileStream stream = InputFile.Open(path);
         return ReadDirectory(stream, path);
     }
 

@@ -27,7 +27,7 @@ internal sealed class NpzEntryStream : ForwardReadStream
     /// <summary>Opens <paramref name="entry"/> of its archive for reading.</summary>
     public static NpzEntryStream Open(NpzEntry entry)
     {
-        var file = new FileStream(entry.ArchivePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        FileStream file = InputFile.Open(entry.ArchivePath, FileAccess.Read, 1 << 16);
         try
         {
             Stream source = new SubReadStream(file, entry.DataOffset, entry.CompressedSize);

@@ -62,7 +62,7 @@ public sealed class IdxReader : IDisposable
     public static IdxReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        FileStream file = InputFile.Open(path, FileAccess.Read, 1 << 16, FileShare.Read);
         Stream stream = file;
         try
         {

@@ -60,11 +60,17 @@ internal static partial class Messages
     public const string WriterDisposed = "The writer for '{0}' has been disposed.";
     public const string ZeroDimensionalNoRows = "'{0}' holds a 0-d array, which has no rows.";
     public const string FileChanged = "'{0}' changed while it was mapped: it is now {1} bytes, but the array needs {2}. Reopen the file.";
+    public const string FileChangedDuringCopy = "'{0}' changed while it was mapped: a page the copy needed is no longer backed by the file (it is now {1} bytes; the array needs {2}). Reopen the file.";
+    public const string MapFailed = "'{0}' ({1} bytes) cannot be memory-mapped: {2}";
+    public const string CopyFailed = "'{0}': copying through the mapping failed: {1} (errno {2}).";
 
     public const string RawEmpty = "'{0}' is empty: an empty file cannot be memory-mapped (np.memmap refuses it too).";
     public const string RawOffsetPastEnd = "'{0}': the offset {1} is past the end of the file ({2} bytes).";
     public const string RawNotWholeElements = "'{0}': the {1} bytes after offset {2} are not a whole number of {3} elements ({4} bytes each); give the shape, or the right dtype and offset.";
     public const string RawShapeInvalid = "The shape {0} for '{1}' is invalid: {2}.";
+    public const string NotRegularInput = "'{0}' is {1}, not a regular file; arrays are read only from regular files.";
+    public const string LoadTooLarge = "'{0}': loading {1} needs {2:N0} bytes, more than the {3:N0} bytes of memory this machine has for the process; map it with NpyArray.Open and read rows instead.";
+    public const string LoadAllocationFailed = "'{0}': loading {1} needs {2:N0} bytes, which could not be allocated: {3}";
     public const string RawIsDirectory = "'{0}' is a directory, not a file.";
 
     public const string LlmcTooShort = "'{0}' is {1} bytes long, too short for an llm.c shard header ({2} bytes).";

@@ -11,8 +11,35 @@ internal static unsafe partial class TensorMemory
     [LibraryImport("LibTorchSharp")]
     private static partial nint THSTensor_data(nint handle);
 
+    // Physical memory, or the container's limit: what no single allocation of this process can exceed.
+    private static readonly Lazy<long> s_memoryLimit = new(() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
     /// <summary>A new, uninitialised, contiguous CPU tensor.</summary>
     public static Tensor Empty(ReadOnlySpan<long> shape, ScalarType type) => torch.empty(shape, dtype: type, device: torch.CPU);
+
+    /// <summary>
+    /// A new tensor to load <paramref name="what"/> of <paramref name="name"/> into: refused before allocating when it is
+    /// larger than all the memory the process can have (physical memory or the container's limit), and a failed
+    /// allocation reported with the file and the size instead of libtorch's bare error.
+    /// </summary>
+    /// <exception cref="InsufficientMemoryException">The tensor cannot fit, or could not be allocated.</exception>
+    public static Tensor EmptyForLoad(ReadOnlySpan<long> shape, ScalarType type, string name, string what)
+    {
+        Int128 bytes = ElementSize(type);
+        foreach (long d in shape)
+            bytes *= d;
+        long limit = s_memoryLimit.Value;
+        if (limit > 0 && bytes > limit)
+            throw new InsufficientMemoryException(Messages.Format(Messages.LoadTooLarge, name, what, bytes, limit));
+        try
+        {
+            return Empty(shape, type);
+        }
+        catch (ExternalException ex)
+        {
+            throw new InsufficientMemoryException(Messages.Format(Messages.LoadAllocationFailed, name, what, bytes, ex.Message), ex);
+        }
+    }
 
     /// <summary>The address of the first element of a contiguous CPU tensor (null when it has no elements).</summary>
     /// <exception cref="ArgumentException">The tensor is not on the CPU or not contiguous.</exception>

@@ -22,7 +22,8 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Length"/>].</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
-    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
+    /// <exception cref="InsufficientMemoryException">The result is larger than the memory the process can have.</exception>
     public Tensor ReadRows(long start, long count)
     {
         long length = Length;
@@ -30,7 +31,7 @@ public sealed unsafe partial class NpyArray
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start, length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, length - start);
-        Tensor result = TensorMemory.Empty(BatchShape(count), DType.ScalarType);
+        Tensor result = TensorMemory.EmptyForLoad(BatchShape(count), DType.ScalarType, Path, $"{count} rows");
         try
         {
             using MappedFile.Lease lease = _file.AcquireForAccess();
@@ -39,9 +40,9 @@ public sealed unsafe partial class NpyArray
             if (RowElements == 0)
                 return result;
             if (IsFortranOrder)
-                CopyFortranRows(lease.Pointer, start, null, count, dst);
+                CopyFortranRows(lease, start, null, count, dst);
             else
-                ElementCopier.Load(lease.Pointer + DataStart + start * RowBytes, dst, count * RowElements, DType);
+                LoadElements(lease, DataStart + start * RowBytes, dst, count * RowElements);
             return result;
         }
         catch
@@ -58,12 +59,13 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="InvalidOperationException">The array is 0-d.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
-    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
+    /// <exception cref="InsufficientMemoryException">The result is larger than the memory the process can have.</exception>
     public Tensor Gather(ReadOnlySpan<long> indices, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         CheckIndices(indices);
-        Tensor result = TensorMemory.Empty(BatchShape(indices.Length), DType.ScalarType);
+        Tensor result = TensorMemory.EmptyForLoad(BatchShape(indices.Length), DType.ScalarType, Path, $"{indices.Length} rows");
         try
         {
             GatherCore(indices, TensorMemory.DataPointer(result, nameof(result)), threads);
@@ -84,7 +86,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong shape, type, device or layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range, or <paramref name="threads"/> is not positive.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
-    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
     public void GatherInto(ReadOnlySpan<long> indices, Tensor destination, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -97,17 +99,18 @@ public sealed unsafe partial class NpyArray
     /// <summary>Copies the whole array into a new tensor of the same shape, as <c>np.load</c> (Fortran-order files come back in C order).</summary>
     /// <returns>A new CPU tensor; the caller owns it.</returns>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
-    /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
+    /// <exception cref="InvalidDataException">The file was truncated (or replaced in place) since it was opened.</exception>
+    /// <exception cref="InsufficientMemoryException">The result is larger than the memory the process can have.</exception>
     public Tensor ToTensor()
     {
         ReadOnlySpan<long> shape = ShapeSpan;
         if (!IsFortranOrder || Rank < 2)
         {
-            Tensor result = TensorMemory.Empty(shape, DType.ScalarType);
+            Tensor result = TensorMemory.EmptyForLoad(shape, DType.ScalarType, Path, $"the array {Header.FormatShape()}");
             try
             {
                 using MappedFile.Lease lease = _file.AcquireForAccess();
-                ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(result, nameof(result)), Header.ElementCount, DType);
+                LoadElements(lease, DataStart, TensorMemory.DataPointer(result, nameof(result)), Header.ElementCount);
                 return result;
             }
             catch
@@ -119,9 +122,9 @@ public sealed unsafe partial class NpyArray
 
         // Fortran order is C order of the reversed shape: read it that way, then reverse the axes.
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor raw = TensorMemory.Empty(FortranLayout.ReversedShape(shape), DType.ScalarType);
+        Tensor raw = TensorMemory.EmptyForLoad(FortranLayout.ReversedShape(shape), DType.ScalarType, Path, $"the array {Header.FormatShape()}");
         using (MappedFile.Lease lease = _file.AcquireForAccess())
-            ElementCopier.Load(lease.Pointer + DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount, DType);
+            LoadElements(lease, DataStart, TensorMemory.DataPointer(raw, nameof(raw)), Header.ElementCount);
         return FortranLayout.ToCOrder(raw).MoveToOuterDisposeScope();
     }
 
@@ -158,35 +161,76 @@ public sealed unsafe partial class NpyArray
         int parts = (int)Math.Min(threads, Math.Min(indices.Length, Math.Max(1, totalBytes / ParallelThresholdBytes)));
         if (parts <= 1)
         {
-            CopyRange(lease.Pointer, indices, dst);
+            CopyRange(lease, indices, dst);
             return;
         }
         fixed (long* first = indices)
         {
-            nint ip = (nint)first, src = (nint)lease.Pointer, dp = (nint)dst;
+            nint ip = (nint)first, dp = (nint)dst;
             int n = indices.Length;
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            MappedFile.Lease shared = lease;
+            try
             {
-                int from = (int)((long)n * p / parts);
-                int to = (int)((long)n * (p + 1) / parts);
-                var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
-                CopyRange((byte*)src, slice, (byte*)dp + from * LoadedRowBytes);
-            });
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+                {
+                    int from = (int)((long)n * p / parts);
+                    int to = (int)((long)n * (p + 1) / parts);
+                    var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
+                    CopyRange(shared, slice, (byte*)dp + from * LoadedRowBytes);
+                });
+            }
+            catch (AggregateException ex)
+            {
+                // A part that met a vanished page throws as a one-thread copy would, not wrapped.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.Flatten().InnerExceptions[0]);
+            }
         }
+    }
+
+    // Copies the rows at indices to dst: plain loads while the file lease holds, otherwise by the kernel.
+    private void CopyRange(in MappedFile.Lease lease, ReadOnlySpan<long> indices, byte* dst)
+    {
+        if (IsFortranOrder)
+        {
+            fixed (long* rows = indices)
+                CopyFortranRows(lease, 0, rows, indices.Length, dst);
+        }
+        else if (lease.IsPlain)
+        {
+            CopyRangePlain(lease.Pointer, indices, dst);
+        }
+        else
+        {
+            CopyRangeByKernel(lease, indices, dst);
+        }
+    }
+
+    // Each run of consecutive indices is one run of the kernel copy (or one staged conversion).
+    private void CopyRangeByKernel(in MappedFile.Lease lease, ReadOnlySpan<long> indices, byte* dst)
+    {
+        long loadedRow = LoadedRowBytes;
+        using MappingCopy batch = lease.Batch(write: false);
+        int k = 0;
+        while (k < indices.Length)
+        {
+            int end = k + 1;
+            while (end < indices.Length && indices[end] == indices[end - 1] + 1)
+                end++;
+            if (NeedsLoadConversion)
+                LoadElements(lease, DataStart + indices[k] * RowBytes, dst + k * loadedRow, (end - k) * RowElements);
+            else
+                batch.Add(DataStart + indices[k] * RowBytes, dst + k * loadedRow, (end - k) * RowBytes);
+            k = end;
+        }
+        batch.Flush();
     }
 
     // Runs of consecutive indices are copied with one call each. Fully optimised from the first call: an epoch makes only
     // a few hundred calls, too few for tiered compilation to promote the loop before the epoch is over.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CopyRange(byte* file, ReadOnlySpan<long> indices, byte* dst)
+    private void CopyRangePlain(byte* file, ReadOnlySpan<long> indices, byte* dst)
     {
         long loadedRow = LoadedRowBytes;
-        if (IsFortranOrder)
-        {
-            fixed (long* rows = indices)
-                CopyFortranRows(file, 0, rows, indices.Length, dst);
-            return;
-        }
         byte* data = file + DataStart;
         // Rows in shuffled order sit at random places: each starts with a cache and TLB miss. Asking for the start of the
         // row a few positions ahead lets those misses overlap with the copy of the current one.

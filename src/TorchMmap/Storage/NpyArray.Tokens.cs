@@ -14,11 +14,38 @@ public sealed unsafe partial class NpyArray
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void WidenTokens(in MappedFile.Lease lease, long start, long count, long* dst)
     {
-        long bad = TokenCopier.Widen(lease.Pointer + DataStart + start * DType.ItemSize, dst, count, DType);
+        if (lease.IsPlain)
+        {
+            WidenTokens(lease.Pointer + DataStart + start * DType.ItemSize, start, count, dst);
+            return;
+        }
+        // Without the file lease the kernel copies the stored tokens into a buffer first, a chunk at a time.
+        int item = DType.ItemSize;
+        long perChunk = Math.Min(count, Math.Max(1, StagingBytes / item));
+        byte* staging = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(perChunk * item));
+        try
+        {
+            for (long done = 0; done < count; done += perChunk)
+            {
+                long n = Math.Min(perChunk, count - done);
+                lease.Read(DataStart + (start + done) * item, staging, n * item);
+                WidenTokens(staging, start + done, n, dst + done);
+            }
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(staging);
+        }
+    }
+
+    // Widens count stored tokens at src (token `first` of the file onwards) to dst.
+    private void WidenTokens(byte* src, long first, long count, long* dst)
+    {
+        long bad = TokenCopier.Widen(src, dst, count, DType);
         if (bad >= 0)
         {
-            ulong value = ((ulong*)(lease.Pointer + DataStart))[start + bad];
-            throw new InvalidDataException(Messages.Format(Messages.TokenTooLarge, Path, start + bad, DType.IsSwapped ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(value) : value));
+            ulong value = ((ulong*)src)[bad];
+            throw new InvalidDataException(Messages.Format(Messages.TokenTooLarge, Path, first + bad, DType.IsSwapped ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(value) : value));
         }
     }
 

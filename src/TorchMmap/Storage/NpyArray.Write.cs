@@ -14,6 +14,7 @@ public sealed unsafe partial class NpyArray
     /// <exception cref="InvalidOperationException">The array was opened <see cref="NpyMode.ReadOnly"/>, or is 0-d.</exception>
     /// <exception cref="ArgumentException"><paramref name="rows"/> has the wrong type, shape or device, or holds values the file's dtype cannot.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The rows do not fit in [0, <see cref="Length"/>).</exception>
+    /// <exception cref="InvalidDataException">The file was truncated since it was opened.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
     /// <exception cref="InvalidDataException">The file has been truncated since it was opened (checked before the copy).</exception>
     public void WriteRows(long start, Tensor rows)
@@ -40,18 +41,45 @@ public sealed unsafe partial class NpyArray
             ThrowUnrepresentable(bad, nameof(rows));
         using MappedFile.Lease lease = _file.AcquireForAccess();
         if (IsFortranOrder)
+            StoreFortranRows(lease, start, count, src);
+        else
+            StoreElements(lease, DataStart + start * RowBytes, src, count * RowElements);
+    }
+
+    // Each element of a row goes to its own place in Fortran-order data: plainly, or through the kernel one row at a time.
+    private void StoreFortranRows(in MappedFile.Lease lease, long start, long count, byte* src)
+    {
+        int loaded = DType.LoadedItemSize;
+        int item = DType.ItemSize;
+        var walk = new FortranWalk(this);
+        if (lease.IsPlain)
         {
-            long[] offsets = FortranOffsets();
-            int loaded = DType.LoadedItemSize;
-            for (long r = 0; r < count; r++)
+            for (long r = 0; r < count; r++, walk.Reset())
             {
-                byte* rowStart = lease.Pointer + DataStart + (start + r) * DType.ItemSize;
-                for (long e = 0; e < offsets.Length; e++)
-                    ElementCopier.Store(src + (r * RowElements + e) * loaded, rowStart + offsets[e], 1, DType);
+                byte* rowStart = lease.Pointer + DataStart + (start + r) * item;
+                for (long e = 0; e < RowElements; e++, walk.Next())
+                    ElementCopier.Store(src + (r * RowElements + e) * loaded, rowStart + walk.Offset, 1, DType);
             }
             return;
         }
-        ElementCopier.Store(src, lease.Pointer + DataStart + start * RowBytes, count * RowElements, DType);
+        byte* staging = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)RowBytes);
+        try
+        {
+            using MappingCopy batch = lease.Batch(write: true);
+            for (long r = 0; r < count; r++, walk.Reset())
+            {
+                ElementCopier.Store(src + r * RowElements * loaded, staging, RowElements, DType);
+                long rowStart = DataStart + (start + r) * item;
+                for (long e = 0; e < RowElements; e++, walk.Next())
+                    batch.Add(rowStart + walk.Offset, staging + e * item, item);
+                // The staging row is reused for the next row: its runs must be written first.
+                batch.Flush();
+            }
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(staging);
+        }
     }
 
     private long CheckRepresentable(byte* src, long count)

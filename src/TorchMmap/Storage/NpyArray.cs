@@ -11,12 +11,12 @@ namespace TorchMmap.Storage;
 /// <remarks>
 /// <para>
 /// The header and the file's length are validated when the array opens, so no later read can run past the mapping.
-/// Reading a mapped page past the end of a file that was truncated after it was mapped raises SIGBUS, which kills the
-/// process. So every read and write first checks (one fstat) that the file still holds all of the array's data, and
-/// throws <see cref="InvalidDataException"/> naming the file if not; <see cref="EnsureFileIntact"/> makes the same check
-/// on demand and the data layer makes it before every epoch. A truncation in the instant between that check and the
-/// copy cannot be caught portably, so do not shrink files that are being trained on. Replacing a file by rename is
-/// safe: the mapping keeps reading the old file until the array is reopened.
+/// Another process may still shrink the file afterwards, and touching a mapped page the file no longer backs raises
+/// SIGBUS, which kills a process. On Linux no read or write here can do that: copies are plain loads only while a file
+/// lease (<c>F_SETLEASE</c>) makes anyone who opens the file for writing or truncates it wait until the copies in flight
+/// end; without a lease (or once someone has opened the file for writing) the kernel makes each copy, and a page that is
+/// gone becomes an <see cref="InvalidDataException"/> naming the file. Replacing a file by rename is safe: the mapping
+/// keeps reading the old file until the array is reopened. <see cref="EnsureFileIntact"/> checks the length on demand.
 /// </para>
 /// <para>
 /// Reads are thread safe and may run concurrently with each other and with <see cref="Dispose"/>: a read that started
@@ -94,6 +94,9 @@ public sealed partial class NpyArray : IDisposable
 
     internal ReadOnlySpan<long> RowShapeSpan => _rowShape;
 
+    /// <summary>True while a file lease lets copies be plain loads (tests check which copy path they exercise).</summary>
+    internal bool HasFileLease => _file.HasLease;
+
     internal ReadOnlySpan<long> ShapeSpan => Header.ShapeArray;
 
     /// <summary>Maps the .npy file at <paramref name="path"/> for reading, as <c>np.load(path, mmap_mode='r')</c>.</summary>
@@ -102,7 +105,7 @@ public sealed partial class NpyArray : IDisposable
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or is shorter than its header says.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded (for example uint64 or object arrays).</exception>
-    /// <exception cref="IOException">The file cannot be opened.</exception>
+    /// <exception cref="IOException">The file cannot be opened or mapped, or is not a regular file (a FIFO, a device, a directory).</exception>
     public static NpyArray Open(string path) => Open(path, NpyMode.ReadOnly, options: null);
 
     /// <summary>Maps the .npy file at <paramref name="path"/>, as <c>np.load(path, mmap_mode=...)</c>.</summary>
@@ -113,7 +116,7 @@ public sealed partial class NpyArray : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or is shorter than its header says.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
-    /// <exception cref="IOException">The file cannot be opened.</exception>
+    /// <exception cref="IOException">The file cannot be opened or mapped, or is not a regular file (a FIFO, a device, a directory).</exception>
     public static NpyArray Open(string path, NpyMode mode) => Open(path, mode, options: null);
 
     /// <summary>Maps the .npy file at <paramref name="path"/> with explicit header limits.</summary>
@@ -125,7 +128,7 @@ public sealed partial class NpyArray : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or is shorter than its header says.</exception>
     /// <exception cref="NotSupportedException">The file's dtype cannot be loaded.</exception>
-    /// <exception cref="IOException">The file cannot be opened.</exception>
+    /// <exception cref="IOException">The file cannot be opened or mapped, or is not a regular file (a FIFO, a device, a directory).</exception>
     public static NpyArray Open(string path, NpyMode mode, NpyReadOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -334,7 +337,6 @@ public sealed partial class NpyArray : IDisposable
     /// <returns>A description.</returns>
     public override string ToString() => $"{Path}: {Header.Descr} {Header.FormatShape()}";
 
-    private static FileStream OpenStream(string path, NpyMode mode) => mode == NpyMode.ReadWrite
-        ? new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1)
-        : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+    private static FileStream OpenStream(string path, NpyMode mode) =>
+        InputFile.Open(path, mode == NpyMode.ReadWrite ? FileAccess.ReadWrite : FileAccess.Read);
 }

@@ -25,7 +25,7 @@ internal static unsafe class NpyStreamLoader
         long[] layout = header.FortranOrder ? FortranLayout.ReversedShape(shape) : shape.ToArray();
 
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor raw = TensorMemory.Empty(layout, dtype.ScalarType);
+        Tensor raw = TensorMemory.EmptyForLoad(layout, dtype.ScalarType, name, $"the array {header.FormatShape()}");
         byte* dst = TensorMemory.DataPointer(raw, nameof(raw));
         long done = 0;
         int per = Math.Max(1, ChunkBytes / dtype.ItemSize);

@@ -74,15 +74,24 @@ public sealed class NpyDataLoaderTrapsTests : IDisposable
         using var loader = new NpyDataLoader(dataset, 16, shuffle: true, num_workers: 2, prefetch_factor: 2);
         using var stop = new CancellationTokenSource();
         var conversion = BatchConversion.ToFloat32(scale: 0.5);
-        Task toggler = Task.Run(() =>
+        using var toggling = new ManualResetEventSlim();
+        // A thread of its own: on a loaded machine a thread-pool task may not start before the epochs end.
+        var toggler = new Thread(() =>
         {
             for (long k = 0; !stop.IsCancellationRequested; k++)
+            {
                 dataset.SetConversion("x", k % 2 == 0 ? conversion : null);
+                if (k == 1)
+                    toggling.Set();
+            }
         });
+        toggler.Start();
+        Assert.True(toggling.Wait(TimeSpan.FromSeconds(30)), "the toggling thread did not start");
         int raw = 0, converted = 0;
         try
         {
-            for (int epoch = 0; epoch < 20; epoch++)
+            // At least 20 epochs, and more (up to 500) until both kinds of batch have been seen.
+            for (int epoch = 0; epoch < 500 && (epoch < 20 || raw == 0 || converted == 0); epoch++)
             {
                 foreach (Dictionary<string, Tensor> batch in loader)
                 {
@@ -105,7 +114,7 @@ public sealed class NpyDataLoaderTrapsTests : IDisposable
         finally
         {
             stop.Cancel();
-            toggler.Wait();
+            toggler.Join();
         }
         Assert.True(raw > 0 && converted > 0, $"{raw} raw and {converted} converted batches: the toggling did not overlap the epochs");
     }
