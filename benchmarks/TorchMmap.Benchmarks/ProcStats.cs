@@ -23,7 +23,8 @@ internal sealed class ProcStats : IDisposable
                     Interlocked.Exchange(ref _peakAnonKiB, anon);
                 Thread.Sleep(5);
             }
-        }) { IsBackground = true, Name = "rss-sampler" };
+        })
+        { IsBackground = true, Name = "rss-sampler" };
         _thread.Start();
     }
 

@@ -41,12 +41,13 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
             {
                 case "--text": text = value; break;
                 case "--out": output = value; break;
-                case "--tokenizer": tokenizer = value switch
-                {
-                    "char" => TokenizerKind.Char,
-                    "gpt2" => TokenizerKind.Gpt2,
-                    _ => throw new ArgumentException($"--tokenizer takes char or gpt2; got '{value}'.", nameof(args)),
-                };
+                case "--tokenizer":
+                    tokenizer = value switch
+                    {
+                        "char" => TokenizerKind.Char,
+                        "gpt2" => TokenizerKind.Gpt2,
+                        _ => throw new ArgumentException($"--tokenizer takes char or gpt2; got '{value}'.", nameof(args)),
+                    };
                     break;
                 case "--steps": settings = settings with { Steps = Positive(name, value) }; break;
                 case "--batch-size": settings = settings with { BatchSize = Positive(name, value) }; break;

@@ -14,9 +14,19 @@ internal sealed record RawLayout(NpyDType DType, long Offset, long[]? Shape, boo
 
     private static readonly Dictionary<string, string> s_names = new(StringComparer.Ordinal)
     {
-        ["bool"] = "|b1", ["int8"] = "|i1", ["uint8"] = "|u1", ["int16"] = "<i2", ["uint16"] = "<u2", ["int32"] = "<i4",
-        ["uint32"] = "<u4", ["int64"] = "<i8", ["float16"] = "<f2", ["float32"] = "<f4", ["float64"] = "<f8",
-        ["complex64"] = "<c8", ["complex128"] = "<c16",
+        ["bool"] = "|b1",
+        ["int8"] = "|i1",
+        ["uint8"] = "|u1",
+        ["int16"] = "<i2",
+        ["uint16"] = "<u2",
+        ["int32"] = "<i4",
+        ["uint32"] = "<u4",
+        ["int64"] = "<i8",
+        ["float16"] = "<f2",
+        ["float32"] = "<f4",
+        ["float64"] = "<f8",
+        ["complex64"] = "<c8",
+        ["complex128"] = "<c16",
     };
 
     /// <summary>The layout the command line gives, or null when it does not say <c>--raw</c>.</summary>
