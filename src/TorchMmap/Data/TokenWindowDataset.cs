@@ -107,14 +107,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
-        Dictionary<string, Tensor> batch = GetBatch([index]);
-        using DisposeScope scope = torch.NewDisposeScope();
-        var sample = batch.ToDictionary(kv => kv.Key, kv => kv.Value.squeeze(0), StringComparer.Ordinal);
-        foreach (Tensor t in batch.Values)
-            t.Dispose();
-        foreach (Tensor t in sample.Values)
-            t.MoveToOuterDisposeScope();
-        return sample;
+        return BatchSample.FromBatchOfOne(GetBatch([index]));
     }
 
     /// <summary>Copies the windows at <paramref name="indices"/> into new <c>(indices.Length, T)</c> int64 tensors <c>"x"</c> and <c>"y"</c>.</summary>

@@ -174,14 +174,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
-        Dictionary<string, Tensor> batch = GetBatch([index]);
-        using DisposeScope scope = torch.NewDisposeScope();
-        var sample = batch.ToDictionary(kv => kv.Key, kv => kv.Value.squeeze(0), StringComparer.Ordinal);
-        foreach (Tensor t in batch.Values)
-            t.Dispose();
-        foreach (Tensor t in sample.Values)
-            t.MoveToOuterDisposeScope();
-        return sample;
+        return BatchSample.FromBatchOfOne(GetBatch([index]));
     }
 
     /// <summary>Copies the sequences at <paramref name="indices"/> into new tensors (see <see cref="DocumentBatchNames"/>).</summary>
