@@ -23,6 +23,11 @@ if (options is null)
     return 0;
 }
 
+// Before libtorch allocates anything: keep the memory each training step frees for the next step, instead of giving it
+// back to the kernel and faulting it in again.
+if (options.RetainFreedMemory)
+    TorchMmap.Runtime.NativeHeap.RetainFreedMemory();
+
 var inv = CultureInfo.InvariantCulture;
 var total = Stopwatch.StartNew();
 string? text = options.TextPath is null ? BibleText.Read() : File.Exists(options.TextPath) ? File.ReadAllText(options.TextPath) : null;

@@ -8,7 +8,8 @@ namespace TinyGpt;
 /// <param name="Tokenizer">How text becomes tokens.</param>
 /// <param name="Settings">The training settings.</param>
 /// <param name="Sample">What to generate at the end.</param>
-public sealed record ProgramOptions(string? TextPath, string OutputDirectory, TokenizerKind Tokenizer, TrainingSettings Settings, SampleSettings Sample)
+/// <param name="RetainFreedMemory">Whether native memory freed by a training step is kept for the next one (<see cref="TorchMmap.Runtime.NativeHeap.RetainFreedMemory"/>).</param>
+public sealed record ProgramOptions(string? TextPath, string OutputDirectory, TokenizerKind Tokenizer, TrainingSettings Settings, SampleSettings Sample, bool RetainFreedMemory = true)
 {
     /// <summary>The default output folder, relative to the current directory.</summary>
     public const string DefaultOutput = "out/tiny-gpt";
@@ -28,11 +29,17 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
         string? text = null;
         string output = DefaultOutput;
         TokenizerKind tokenizer = TokenizerKind.Char;
+        bool retainFreedMemory = true;
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
             if (name is "-h" or "--help")
                 return null;
+            if (name == "--default-heap")
+            {
+                retainFreedMemory = false;
+                continue;
+            }
             if (i + 1 >= args.Count)
                 throw new ArgumentException(name.StartsWith('-') ? $"The option {name} needs a value." : $"Unexpected argument '{name}'.", nameof(args));
             string value = args[++i];
@@ -73,7 +80,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
         }
         if (settings.Model.Embedding % settings.Model.Heads != 0)
             throw new ArgumentException($"--embedding {settings.Model.Embedding} must be a multiple of --heads {settings.Model.Heads}.", nameof(args));
-        return new ProgramOptions(text, output, tokenizer, settings, sample);
+        return new ProgramOptions(text, output, tokenizer, settings, sample, retainFreedMemory);
     }
 
     private static string Help(TrainingSettings s, SampleSettings g) => string.Create(CultureInfo.InvariantCulture, $"""
@@ -98,6 +105,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
           --prompt TEXT       start of the generated sample [default: "{g.Prompt}"]
           --sample-tokens N   tokens to generate [default: {g.Tokens}]
           --temperature X     sampling temperature [default: {g.Temperature}]
+          --default-heap      leave glibc's malloc thresholds as they are (by default freed tensor memory is kept for reuse)
           -h, --help          this text
 
         exit codes: 0 done, 1 failed (bad data files), 2 usage error, 3 text not found
