@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchMmap.Data;
-using TorchMmap.Reliability;
+using TorchMmap.Tests.TestUtilities;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Tests.Data;
@@ -175,7 +175,7 @@ public sealed class NpyDataLoaderTrapsTests : IDisposable
     {
         // In a child process: if the loader let the threads free each other's batches, the process could die.
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(TwoThreads).Assembly.Location);
+        start.ArgumentList.Add(BuiltProgram.Reliability);
         start.ArgumentList.Add("two-threads");
         start.ArgumentList.Add(_files.Dir);
         start.ArgumentList.Add("3");

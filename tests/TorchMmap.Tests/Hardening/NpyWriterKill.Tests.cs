@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TorchMmap.Format;
 using TorchMmap.Reliability;
 using TorchMmap.Storage;
+using TorchMmap.Tests.TestUtilities;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Tests.Hardening;
@@ -55,7 +56,7 @@ public sealed class NpyWriterKillTests : IDisposable
     // Starts the child, waits until it has written thousands of rows (it prints its temporary path), and kills it.
     private static string KillWriterMidWrite(string path)
     {
-        string dll = typeof(WriteForever).Assembly.Location;
+        string dll = BuiltProgram.Reliability;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("write-forever");

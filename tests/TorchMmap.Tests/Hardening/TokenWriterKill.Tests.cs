@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using TorchMmap.Format;
-using TorchMmap.Reliability;
 using TorchMmap.Storage;
+using TorchMmap.Tests.TestUtilities;
 
 namespace TorchMmap.Tests.Hardening;
 
@@ -51,7 +51,7 @@ public sealed class TokenWriterKillTests : IDisposable
 
     private static string KillWriterMidWrite(TokenFileFormat format, string path)
     {
-        string dll = typeof(WriteForever).Assembly.Location;
+        string dll = BuiltProgram.Reliability;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("write-tokens-forever");

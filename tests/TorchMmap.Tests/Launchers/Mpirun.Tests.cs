@@ -3,6 +3,7 @@ using System.Text.Json;
 using TorchMmap.Data;
 using TorchMmap.Format;
 using TorchMmap.Tests.Data;
+using TorchMmap.Tests.TestUtilities;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -110,7 +111,7 @@ public sealed class MpirunTests : IDisposable
             start.ArgumentList.Add(arg);
         if (Environment.UserName == "root")
             start.ArgumentList.Add("--allow-run-as-root");
-        foreach (string arg in new[] { "dotnet", ProbePath(), x, label, outDir, $"{BatchSize}", $"{Seed}", $"{Epoch}" })
+        foreach (string arg in new[] { "dotnet", BuiltProgram.LaunchProbe, x, label, outDir, $"{BatchSize}", $"{Seed}", $"{Epoch}" })
             start.ArgumentList.Add(arg);
 
         using Process process = Process.Start(start)!;
@@ -122,16 +123,6 @@ public sealed class MpirunTests : IDisposable
             throw new TimeoutException($"mpirun did not finish in 5 minutes: {output.Result}{errors.Result}");
         }
         Assert.True(process.ExitCode == 0, $"mpirun exited with {process.ExitCode}: {output.Result}{errors.Result}");
-    }
-
-    // The probe is built with the tests (a build-only reference in the test project), into the same configuration and framework.
-    private static string ProbePath()
-    {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string framework = testBin.Name, configuration = testBin.Parent!.Name;
-        string testsDir = testBin.Parent!.Parent!.Parent!.Parent!.FullName;
-        string probe = Path.Combine(testsDir, "TorchMmap.LaunchProbe", "bin", configuration, framework, "TorchMmap.LaunchProbe.dll");
-        return File.Exists(probe) ? probe : throw new FileNotFoundException($"The launch probe is not built at '{probe}'.", probe);
     }
 
     private static string? FindOnPath(string name) =>

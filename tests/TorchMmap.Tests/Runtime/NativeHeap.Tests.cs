@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchMmap.Reliability;
 using TorchMmap.Runtime;
+using TorchMmap.Tests.TestUtilities;
 
 namespace TorchMmap.Tests.Runtime;
 
@@ -47,7 +48,7 @@ public sealed class NativeHeapTests
     private static (bool Applied, long Faults) RunChild(string mode)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(HeapFaults).Assembly.Location);
+        start.ArgumentList.Add(BuiltProgram.Reliability);
         start.ArgumentList.Add("heap-faults");
         start.ArgumentList.Add(mode);
         using Process child = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");

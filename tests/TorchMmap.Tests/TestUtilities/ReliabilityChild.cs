@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using TorchMmap.Reliability;
 
 namespace TorchMmap.Tests.TestUtilities;
 
@@ -24,7 +23,7 @@ internal sealed class ReliabilityChild : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(typeof(WriteForever).Assembly.Location);
+        start.ArgumentList.Add(BuiltProgram.Reliability);
         foreach (string a in args)
             start.ArgumentList.Add(a);
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");

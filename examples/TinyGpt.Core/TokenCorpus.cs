@@ -131,7 +131,7 @@ public sealed record TokenCorpus
         Written = written,
     };
 
-    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    private static string Sha256(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
 
     // What corpus.json holds.
     private sealed record Manifest(

@@ -60,7 +60,7 @@ public static class NpyGen
         from b in Base
         from which in Gen.Int[0, 10]
         from random in Gen.UInt
-        from version in Gen.OneOf<byte>(0, 1, 2, 3, 4, 0xFF)
+        from version in Gen.OneOfConst<byte>(0, 1, 2, 3, 4, 0xFF)
         select PreambleCase(b, which, random, version);
 
     private static NpyCase Edit(NpyBaseFile b, (double At, byte Value)[] edits)

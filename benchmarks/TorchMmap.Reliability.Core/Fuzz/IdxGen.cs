@@ -21,7 +21,7 @@ public static class IdxGen
     public static Gen<IdxConversionOptions> Options { get; } =
         from channel in Gen.Bool
         from widen in Gen.Bool
-        from chunk in Gen.OneOf<int>(1, 3, 7, 64, 1 << 20)
+        from chunk in Gen.OneOfConst(1, 3, 7, 64, 1 << 20)
         select new IdxConversionOptions { InsertChannelAxis = channel, WidenLabelsToInt64 = widen, ChunkBytes = chunk };
 
     /// <summary>Every family, equally often.</summary>
