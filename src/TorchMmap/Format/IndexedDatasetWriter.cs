@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Format;
 
@@ -67,7 +68,7 @@ public sealed class IndexedDatasetWriter : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentNullException.ThrowIfNull(dtype);
         if (!Enum.IsDefined(convention))
-            throw new ArgumentOutOfRangeException(nameof(convention), convention, "Unknown dtype-code convention.");
+            throw new ArgumentOutOfRangeException(nameof(convention), convention, Messages.ConventionUnknown);
         byte code = IndexedDatasetHeader.CodeOf(dtype, convention);
         NpyDType stored = IndexedDatasetHeader.DTypeOf(code, convention)!;
         return new IndexedDatasetWriter(prefix, PendingFile.Create(prefix + ".bin", 0, BufferSize), stored, convention, multimodal);
@@ -82,7 +83,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     public void AddSequence(ReadOnlySpan<long> values, sbyte mode = 0)
     {
         if (DType.Kind is not (NpyKind.SignedInteger or NpyKind.UnsignedInteger))
-            throw new ArgumentException($"'{Prefix}.bin' holds {DType}; add its sequences as double values.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.IndexedWriterAddDoubles, Prefix, DType), nameof(values));
         (long min, long max) = DType.ItemSize switch
         {
             1 => DType.Kind == NpyKind.SignedInteger ? (sbyte.MinValue, sbyte.MaxValue) : (0L, (long)byte.MaxValue),
@@ -93,7 +94,7 @@ public sealed class IndexedDatasetWriter : IDisposable
         for (int i = 0; i < values.Length; i++)
         {
             if (values[i] < min || values[i] > max)
-                throw new ArgumentException($"Value {values[i]} at position {i} does not fit {DType} of '{Prefix}.bin'.", nameof(values));
+                throw new ArgumentException(Messages.Format(Messages.IndexedWriterValueOutside, values[i], i, DType, Prefix), nameof(values));
         }
         PendingFile bin = BeginSequence(mode);
         int chunk = _scratch.Length / DType.ItemSize;
@@ -126,7 +127,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     public void AddSequence(ReadOnlySpan<double> values, sbyte mode = 0)
     {
         if (DType.Kind != NpyKind.Float)
-            throw new ArgumentException($"'{Prefix}.bin' holds {DType}; add its sequences as long values.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.IndexedWriterAddLongs, Prefix, DType), nameof(values));
         PendingFile bin = BeginSequence(mode);
         int chunk = _scratch.Length / DType.ItemSize;
         for (int start = 0; start < values.Length; start += chunk)
@@ -204,7 +205,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     {
         PendingFile bin = ThrowIfNotWritable();
         if (mode != 0 && !Multimodal)
-            throw new InvalidOperationException($"'{Prefix}.idx' is written without modes; create the writer with multimodal: true.");
+            throw new InvalidOperationException(Messages.Format(Messages.IndexedWriterNoModes, Prefix));
         return bin;
     }
 
@@ -244,7 +245,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     private PendingFile ThrowIfNotWritable()
     {
         if (_completed)
-            throw new InvalidOperationException($"The writer for '{Prefix}' is already completed.");
-        return _bin ?? throw new ObjectDisposedException(nameof(IndexedDatasetWriter), $"The writer for '{Prefix}' has been disposed.");
+            throw new InvalidOperationException(Messages.Format(Messages.WriterCompleted, Prefix));
+        return _bin ?? throw new ObjectDisposedException(nameof(IndexedDatasetWriter), Messages.Format(Messages.WriterDisposed, Prefix));
     }
 }

@@ -41,7 +41,7 @@ public sealed partial class NpyHeader
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead)
-            throw new ArgumentException("The stream must be readable.", nameof(stream));
+            throw new ArgumentException(Messages.StreamNotReadable, nameof(stream));
         name ??= "stream";
         options ??= NpyReadOptions.Default;
         long start = stream.CanSeek ? stream.Position : 0;
