@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using TorchMmap.Internal;
 
@@ -80,6 +81,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     /// <exception cref="ArgumentException">The dtype is not an integer type, or a value does not fit it (nothing is written then).</exception>
     /// <exception cref="InvalidOperationException">The writer is completed, or a mode is given for a dataset without modes.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take integer or float spans, so no call binds to both; the optional mode comes last in each, as in Megatron's add_item.")]
     public void AddSequence(ReadOnlySpan<long> values, sbyte mode = 0)
     {
         if (DType.Kind is not (NpyKind.SignedInteger or NpyKind.UnsignedInteger))
@@ -124,6 +126,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     /// <exception cref="ArgumentException">The dtype is not a float type.</exception>
     /// <exception cref="InvalidOperationException">The writer is completed, or a mode is given for a dataset without modes.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take integer or float spans, so no call binds to both; the optional mode comes last in each, as in Megatron's add_item.")]
     public void AddSequence(ReadOnlySpan<double> values, sbyte mode = 0)
     {
         if (DType.Kind != NpyKind.Float)

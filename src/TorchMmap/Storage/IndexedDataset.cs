@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using TorchMmap.Format;
 using TorchMmap.Internal;
 
@@ -65,6 +66,7 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IOException">A file cannot be opened.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a prefix or two paths before the convention, so no call binds to both; multimodal comes last in each, as in Megatron's IndexedDataset.")]
     public static IndexedDataset Open(string prefix, IndexedDatasetConvention convention, bool multimodal = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -82,6 +84,7 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IOException">A file cannot be opened.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a prefix or two paths before the convention, so no call binds to both; multimodal comes last in each, as in Megatron's IndexedDataset.")]
     public static IndexedDataset Open(string indexPath, string dataPath, IndexedDatasetConvention convention, bool multimodal = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(indexPath);
