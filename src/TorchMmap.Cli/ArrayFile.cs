@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchMmap.Format;
 using TorchMmap.Storage;
 
@@ -6,6 +7,12 @@ namespace TorchMmap.Cli;
 /// <summary>Opens the arrays of a file: the one array of a .npy file, or each entry of an .npz archive (told apart by their first bytes).</summary>
 internal static class ArrayFile
 {
+    /// <summary>The FILE argument of the commands that read arrays.</summary>
+    public static Argument<string> Argument() => new("FILE")
+    {
+        Description = "A .npy file, an .npz archive (each array in turn), or with --raw a headerless file.",
+    };
+
     /// <summary>True when the file starts as a zip archive does, as <c>np.load</c> tells them apart; a FIFO or device is never
     /// opened to look (the reader that follows refuses it by name).</summary>
     public static bool IsNpz(string path)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using TorchMmap.Format;
 using TorchMmap.Internal;
@@ -69,6 +70,7 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IOException">A file cannot be opened.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a prefix or two paths before the convention, so no call binds to both; multimodal comes last in each, as in Megatron's IndexedDataset.")]
     public static IndexedDataset Open(string prefix, IndexedDatasetConvention convention, bool multimodal = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -86,12 +88,13 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IOException">A file cannot be opened.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a prefix or two paths before the convention, so no call binds to both; multimodal comes last in each, as in Megatron's IndexedDataset.")]
     public static IndexedDataset Open(string indexPath, string dataPath, IndexedDatasetConvention convention, bool multimodal = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(indexPath);
         ArgumentException.ThrowIfNullOrEmpty(dataPath);
         if (!Enum.IsDefined(convention))
-            throw new ArgumentOutOfRangeException(nameof(convention), convention, "Unknown dtype-code convention.");
+            throw new ArgumentOutOfRangeException(nameof(convention), convention, Messages.ConventionUnknown);
         NpyArray? idx = null;
         NpyArray? bin = null;
         try
@@ -122,10 +125,11 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <returns>The first sequence and one past the last.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="document"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public (long First, long End) SequencesOf(long document)
     {
         if ((ulong)document >= (ulong)DocumentCount)
-            throw new ArgumentOutOfRangeException(nameof(document), document, $"Document {document} is out of range: '{IndexPath}' has {DocumentCount} documents.");
+            throw new ArgumentOutOfRangeException(nameof(document), document, Messages.Format(Messages.IndexedDocumentOutOfRange, document, IndexPath, DocumentCount));
         using MappedFile.Lease lease = _idx.AcquireForAccess();
         long at = Header.DocumentsOffset + document * 8;
         return (lease.ReadInt64LittleEndian(at), lease.ReadInt64LittleEndian(at + 8));
@@ -134,6 +138,7 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <summary>The document indices as stored: <see cref="DocumentCount"/> + 1 sequence numbers, from 0 to the sequence count.</summary>
     /// <returns>A copy of the array.</returns>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public long[] ReadDocumentIndices()
     {
         long[] result = new long[Header.DocumentCount];
@@ -147,10 +152,11 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <returns>The mode.</returns>
     /// <exception cref="InvalidOperationException">The index was opened without modes.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sequence"/> is out of range.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public sbyte ModeOf(long sequence)
     {
         if (!Header.Multimodal)
-            throw new InvalidOperationException($"'{IndexPath}' was opened without modes (multimodal: false).");
+            throw new InvalidOperationException(Messages.Format(Messages.IndexedNoModes, IndexPath));
         Sequences.CheckRow(sequence);
         using MappedFile.Lease lease = _idx.AcquireForAccess();
         return (sbyte)lease.ReadByte(Header.ModesOffset + sequence);

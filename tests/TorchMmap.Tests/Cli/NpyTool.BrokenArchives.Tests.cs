@@ -32,6 +32,7 @@ public sealed class NpyToolBrokenArchivesTests : IDisposable
     }
 
     [Theory]
+    [Trait("Requires", "python")]
     [InlineData("info")]
     [InlineData("verify")]
     public void Command_EndRecordCountsMoreEntriesThanTheDirectoryHolds_RefusedNamingTheFile(string command)
@@ -49,6 +50,7 @@ public sealed class NpyToolBrokenArchivesTests : IDisposable
     }
 
     [Theory]
+    [Trait("Requires", "python")]
     [MemberData(nameof(Cases))]
     public void Command_ArchiveWhoseEntriesCannotBeFound_ExitsOneNamingTheFile(string command, string damage)
     {
@@ -72,6 +74,7 @@ public sealed class NpyToolBrokenArchivesTests : IDisposable
     }
 
     [Fact]
+    [Trait("Requires", "python")]
     public void Info_IntactHandBuiltArchive_DescribesTheEntry()
     {
         // The builder's own check: undamaged, the same bytes read as the one array they hold, in NumPy and in the tool.
