@@ -173,7 +173,8 @@ public sealed class NpyDataLoaderTests : IDisposable
         Dictionary<string, string> paths = _files.WriteMixed(40);
         using var dataset = NpyMmapDataset.Open(paths.Select(kv => (kv.Key, kv.Value)).ToArray());
         using var reference = new RowReference(paths);
-        long[] order = Range(40).Reverse().Where(i => i % 3 != 0).ToArray();
+        // AsEnumerable: on net8.0 with C# 14, array.Reverse() binds to the in-place span Reverse.
+        long[] order = Range(40).AsEnumerable().Reverse().Where(i => i % 3 != 0).ToArray();
         using var loader = new NpyDataLoader(dataset, batchSize: 5, sampler: new EnumerableSampler(order));
         LoaderAssert.Epoch(loader, reference, order, 5, dropLast: false);
     }
