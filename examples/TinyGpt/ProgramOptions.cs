@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchMmap.Data;
 
 namespace TinyGpt;
 
@@ -56,6 +57,19 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
                         _ => throw new ArgumentException($"--tokenizer takes char or gpt2; got '{value}'.", nameof(args)),
                     };
                     break;
+                case "--packing":
+                    settings = settings with
+                    {
+                        Packing = value switch
+                        {
+                            "split" => PackingMode.Split,
+                            "aligned" => PackingMode.Aligned,
+                            "bestfit" => PackingMode.BestFit,
+                            _ => throw new ArgumentException($"--packing takes split, aligned or bestfit; got '{value}'.", nameof(args)),
+                        },
+                    };
+                    break;
+                case "--warmup": settings = settings with { WarmupSteps = NonNegative(name, value) }; break;
                 case "--steps": settings = settings with { Steps = Positive(name, value) }; break;
                 case "--batch-size": settings = settings with { BatchSize = Positive(name, value) }; break;
                 case "--block-size": settings = settings with { Model = model with { BlockSize = Positive(name, value) } }; break;
@@ -91,7 +105,11 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
           --text FILE         train on this UTF-8 text instead of the King James Bible (from Debian's bible-kjv)
           --out DIR           folder for token files, weights, chart, metrics and sample [default: {DefaultOutput}]
           --tokenizer KIND    char (one token per character) or gpt2 (GPT-2 BPE, 50257 tokens) [default: char]
+          --packing MODE      train on documents (blank-line-separated parts: the KJV's chapters) packed into sequences,
+                              attention and positions within each document: split, aligned or bestfit
+                              [default: token windows at random offsets]
           --steps N           optimizer steps [default: {s.Steps}]
+          --warmup N          steps of linear learning-rate warm-up [default: {s.WarmupSteps}]
           --batch-size N      windows per step [default: {s.BatchSize}]
           --block-size N      tokens per window, the context length [default: {s.Model.BlockSize}]
           --layers N          transformer blocks [default: {s.Model.Layers}]
@@ -115,6 +133,11 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n
             : throw new ArgumentException($"{name} takes a positive whole number; got '{value}'.", nameof(value));
+
+    private static int NonNegative(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new ArgumentException($"{name} takes a whole number; got '{value}'.", nameof(value));
 
     private static double Real(string name, string value, double min, double below) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x >= min && x < below
