@@ -86,8 +86,13 @@ try
 
     string layout = settings.Packing is PackingMode packing ? $"documents packed into sequences ({packing.ToString().ToLowerInvariant()})" : "token windows";
     Console.WriteLine(string.Create(inv,
-        $"Training a GPT ({m.Layers} layers, {m.Heads} heads, width {m.Embedding}, context {m.BlockSize}) on {layout} for {settings.Steps} steps of {settings.BatchSize} sequences, seed {settings.Seed}, {settings.Threads} threads, AdamW lr {settings.LearningRate} (warm-up {settings.WarmupSteps}, cosine to {settings.MinLearningRate})"));
-    bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        $"{(options.EvaluateOnly ? $"Evaluating the saved weights {outputs.Model} of a" : "Training a")} GPT ({m.Layers} layers, {m.Heads} heads, width {m.Embedding}, context {m.BlockSize}) on {layout} for {settings.Steps} steps of {settings.BatchSize} sequences, seed {settings.Seed}, {settings.Threads} threads, AdamW lr {settings.LearningRate} (warm-up {settings.WarmupSteps}, cosine to {settings.MinLearningRate})"));
+    if (options.EvaluateOnly && !File.Exists(outputs.Model))
+    {
+        Console.Error.WriteLine($"error: --eval-only evaluates the weights of an earlier run, but '{outputs.Model}' does not exist.");
+        return 2;
+    }
+    bool live = !options.EvaluateOnly && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
     TrainingReport report;
     if (live)
     {
@@ -102,7 +107,7 @@ try
     }
     else
     {
-        report = Trainer.Train(settings, corpus, outputs.Model, new PlainProgressObserver(Console.Out));
+        report = Trainer.Train(settings, corpus, outputs.Model, new PlainProgressObserver(Console.Out), options.EvaluateOnly);
     }
 
     // The sample comes from the saved weights, so it also shows they load.
@@ -114,7 +119,8 @@ try
         model.load(outputs.Model);
         sample = corpus.Tokenizer.Decode(model.Generate(prompt, s.Tokens, s.Temperature, s.TopK, generator));
     }
-    outputs.Write(report, bigramNats / targets, corpus.Tokenizer.VocabularySize, sample);
+    if (!options.EvaluateOnly)
+        outputs.Write(report, bigramNats / targets, corpus.Tokenizer.VocabularySize, sample);
     total.Stop();
 
     Console.WriteLine();
@@ -129,7 +135,8 @@ try
     Console.WriteLine(string.Create(inv, $"Processor time of training and evaluation: {report.CpuTime.TotalSeconds:F1} s on {Environment.ProcessorCount} cores"));
     long? peak = ProcessMemory.PeakResidentBytes();
     Console.WriteLine(string.Create(inv, $"Wall time: {total.Elapsed.TotalSeconds:F1} s in all; peak resident memory {(peak is long p ? $"{p / 1048576.0:F0} MiB" : "unknown")}"));
-    Console.WriteLine($"Wrote {outputs.Model}, {outputs.LossCurve}, {outputs.MetricsCsv}, {outputs.Sample}");
+    if (!options.EvaluateOnly)
+        Console.WriteLine($"Wrote {outputs.Model}, {outputs.LossCurve}, {outputs.MetricsCsv}, {outputs.Sample}");
     Console.WriteLine();
     Console.WriteLine($"Sample (seed {s.Seed}, temperature {s.Temperature.ToString(inv)}, top-{s.TopK}):");
     Console.WriteLine(sample);

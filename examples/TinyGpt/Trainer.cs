@@ -20,8 +20,11 @@ public static class Trainer
     /// <summary>Runs training and the final evaluation.</summary>
     /// <param name="settings">The run's settings; <see cref="GptConfig.VocabularySize"/> must cover the corpus' token ids.</param>
     /// <param name="corpus">The token files: their <c>.bin</c> files read as token streams, their indexes as documents.</param>
-    /// <param name="modelPath">Where to save the trained weights with TorchSharp's <c>save</c>; null to not save.</param>
+    /// <param name="modelPath">Where to save the trained weights with TorchSharp's <c>save</c>; null to not save. With
+    /// <paramref name="evaluateOnly"/>, the weights to evaluate.</param>
     /// <param name="observer">Told about progress; may be null.</param>
+    /// <param name="evaluateOnly">True to load the weights at <paramref name="modelPath"/> and only run the final evaluation
+    /// (nanoGPT's <c>eval_only</c>): no step is taken, nothing is saved, the curve is empty.</param>
     /// <returns>The loss curve, the final validation loss, and the times.</returns>
     /// <exception cref="ArgumentException">A token file is too short for one window.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
@@ -33,10 +36,12 @@ public static class Trainer
     /// <see cref="TrainingReport.DocumentNats"/> sums the loss of both over the same targets: every target except the first
     /// token of a document, which the packed layout never predicts.
     /// </remarks>
-    public static TrainingReport Train(TrainingSettings settings, TokenCorpus corpus, string? modelPath = null, ITrainingObserver? observer = null)
+    public static TrainingReport Train(TrainingSettings settings, TokenCorpus corpus, string? modelPath = null, ITrainingObserver? observer = null, bool evaluateOnly = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(corpus);
+        if (evaluateOnly && modelPath is null)
+            throw new ArgumentNullException(nameof(modelPath), "Evaluating saved weights needs their path.");
         settings.Validate();
         torch.set_num_threads(settings.Threads);
         torch.manual_seed(settings.Seed);
@@ -79,58 +84,69 @@ public static class Trainer
             using AdamW optimizer = CreateOptimizer(model, settings);
             Parameter[] weights = model.parameters().ToArray();
             long parameters = weights.Sum(p => p.numel());
+            if (evaluateOnly)
+                model.load(modelPath!);
 
             TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var curve = new List<EvalPoint>();
             var wall = Stopwatch.StartNew();
-            curve.Add(new EvalPoint(0, double.NaN, Evaluate(model, estimate, packed).Own.NatsPerToken, 0, wall.Elapsed));
-            observer?.TrainingStarted(settings.Steps);
-            observer?.Evaluated(curve[0]);
-
-            int step = 0;
-            double lossSum = 0, lr = 0;
-            int lossCount = 0;
-            model.train();
-            foreach (Dictionary<string, Tensor> batch in trainLoader)
-            {
-                using DisposeScope scope = torch.NewDisposeScope();
-                lr = settings.LearningRateAt(step);
-                foreach (ParamGroup group in optimizer.ParamGroups)
-                    group.LearningRate = lr;
-                // Packed: y holds -100 where a document ends, which cross_entropy ignores.
-                Tensor loss = packed
-                    ? model.Loss(batch[DocumentBatchNames.Input], batch[DocumentBatchNames.Target], batch[DocumentBatchNames.PositionIds], DocumentMasks.Causal(batch[DocumentBatchNames.CuSeqlens]))
-                    : model.Loss(batch[TokenWindowDataset.InputName], batch[TokenWindowDataset.TargetName]);
-                optimizer.zero_grad();
-                loss.backward();
-                torch.nn.utils.clip_grad_norm_(weights, settings.GradientClip);
-                optimizer.step();
-                double value = loss.item<float>();
-                step++;
-                lossSum += value;
-                lossCount++;
-                observer?.StepCompleted(step, value, (double)step * settings.BatchSize * t / wall.Elapsed.TotalSeconds);
-                if (step % settings.EvalInterval == 0 || step == settings.Steps)
-                {
-                    var point = new EvalPoint(step, lossSum / lossCount, Evaluate(model, estimate, packed).Own.NatsPerToken, lr, wall.Elapsed);
-                    curve.Add(point);
-                    observer?.Evaluated(point);
-                    (lossSum, lossCount) = (0, 0);
-                    model.train();
-                }
-            }
+            if (!evaluateOnly)
+                Fit(model, optimizer, weights, trainLoader, estimate, packed, settings, curve, wall, observer);
             TimeSpan trainWall = wall.Elapsed;
             var evaluation = Stopwatch.StartNew();
             (Loss own, Loss inDocuments) = Evaluate(model, final, packed);
             evaluation.Stop();
             TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
-            if (modelPath is not null)
+            if (modelPath is not null && !evaluateOnly)
                 model.save(modelPath);
             return new TrainingReport(curve, own.Nats, own.Targets, trainWall, trainLoader.WaitTime, evaluation.Elapsed, parameters, cpu)
             {
                 DocumentNats = inDocuments.Nats,
                 DocumentTargets = inDocuments.Targets,
             };
+        }
+    }
+
+    // The training loop, with an estimate before the first step and every EvalInterval steps.
+    private static void Fit(GptModel model, AdamW optimizer, Parameter[] weights, NpyDataLoader trainLoader, ValidationLoaders estimate, bool packed,
+        TrainingSettings settings, List<EvalPoint> curve, Stopwatch wall, ITrainingObserver? observer)
+    {
+        int t = settings.Model.BlockSize;
+        curve.Add(new EvalPoint(0, double.NaN, Evaluate(model, estimate, packed).Own.NatsPerToken, 0, wall.Elapsed));
+        observer?.TrainingStarted(settings.Steps);
+        observer?.Evaluated(curve[0]);
+
+        int step = 0;
+        double lossSum = 0, lr = 0;
+        int lossCount = 0;
+        model.train();
+        foreach (Dictionary<string, Tensor> batch in trainLoader)
+        {
+            using DisposeScope scope = torch.NewDisposeScope();
+            lr = settings.LearningRateAt(step);
+            foreach (ParamGroup group in optimizer.ParamGroups)
+                group.LearningRate = lr;
+            // Packed: y holds -100 where a document ends, which cross_entropy ignores.
+            Tensor loss = packed
+                ? model.Loss(batch[DocumentBatchNames.Input], batch[DocumentBatchNames.Target], batch[DocumentBatchNames.PositionIds], DocumentMasks.Causal(batch[DocumentBatchNames.CuSeqlens]))
+                : model.Loss(batch[TokenWindowDataset.InputName], batch[TokenWindowDataset.TargetName]);
+            optimizer.zero_grad();
+            loss.backward();
+            torch.nn.utils.clip_grad_norm_(weights, settings.GradientClip);
+            optimizer.step();
+            double value = loss.item<float>();
+            step++;
+            lossSum += value;
+            lossCount++;
+            observer?.StepCompleted(step, value, (double)step * settings.BatchSize * t / wall.Elapsed.TotalSeconds);
+            if (step % settings.EvalInterval == 0 || step == settings.Steps)
+            {
+                var point = new EvalPoint(step, lossSum / lossCount, Evaluate(model, estimate, packed).Own.NatsPerToken, lr, wall.Elapsed);
+                curve.Add(point);
+                observer?.Evaluated(point);
+                (lossSum, lossCount) = (0, 0);
+                model.train();
+            }
         }
     }
 

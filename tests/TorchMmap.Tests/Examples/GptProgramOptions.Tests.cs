@@ -23,6 +23,16 @@ public sealed class GptProgramOptionsTests
         Assert.Equal(mode, TinyGpt.ProgramOptions.Parse(["--packing", value])!.Settings.Packing);
 
     [Fact]
+    public void Parse_EvalOnly_TakesNoValue()
+    {
+        TinyGpt.ProgramOptions options = TinyGpt.ProgramOptions.Parse(["--eval-only", "--steps", "5"])!;
+
+        Assert.True(options.EvaluateOnly);
+        Assert.Equal(5, options.Settings.Steps);
+        Assert.False(TinyGpt.ProgramOptions.Parse([])!.EvaluateOnly);
+    }
+
+    [Fact]
     public void Parse_Warmup_SetsIt() =>
         Assert.Equal(0, TinyGpt.ProgramOptions.Parse(["--warmup", "0"])!.Settings.WarmupSteps);
 
@@ -32,7 +42,7 @@ public sealed class GptProgramOptionsTests
     [InlineData(new[] { "--warmup", "-1" }, "--warmup")]
     public void Parse_BadCommandLine_ThrowsArgumentSayingWhat(string[] args, string message)
     {
-        var e = Assert.Throws<ArgumentException>(() => TinyGpt.ProgramOptions.Parse(args));
+        var e = Assert.Throws<TinyGpt.UsageException>(() => TinyGpt.ProgramOptions.Parse(args));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 }

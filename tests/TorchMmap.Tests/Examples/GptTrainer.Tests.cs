@@ -92,8 +92,13 @@ public sealed class GptTrainerTests : IDisposable
         TrainingReport b = Trainer.Train(settings, corpus, second);
         TrainingReport other = Trainer.Train(settings with { Seed = 6 }, corpus);
 
+        TrainingReport evaluated = Trainer.Train(settings, corpus, first, evaluateOnly: true);
+
         Assert.Equal(a.Curve.Select(p => p.ValidationLoss), b.Curve.Select(p => p.ValidationLoss));
         Assert.Equal(a.ValidationNats, b.ValidationNats);
+        // Evaluating the saved weights gives the final evaluation of the run that saved them.
+        Assert.Empty(evaluated.Curve);
+        Assert.Equal((a.ValidationNats, a.DocumentNats), (evaluated.ValidationNats, evaluated.DocumentNats));
         Assert.NotEqual(a.ValidationNats, other.ValidationNats);
         Assert.Equal(Sample(settings.Model, first), Sample(settings.Model, second));
     }
