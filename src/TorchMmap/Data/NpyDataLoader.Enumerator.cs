@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using TorchSharp;
@@ -17,7 +16,7 @@ public sealed partial class NpyDataLoader
         private readonly EpochIndices _indices;
         private readonly long _before;   // batches of the epoch before the resume position
         private readonly long _batches;
-        private readonly BlockingCollection<Item>[] _queues;
+        private readonly BatchRing<Item>[] _rings;
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
         private readonly BatchSlotPool? _slots;
@@ -40,11 +39,11 @@ public sealed partial class NpyDataLoader
             Consumed = batchesBefore;
             ThreadId = Environment.CurrentManagedThreadId;
             int workers = (int)Math.Min(loader.NumWorkers, _batches);
-            _queues = new BlockingCollection<Item>[workers];
+            _rings = new BatchRing<Item>[workers];
             _workers = new Task[workers];
             for (int w = 0; w < workers; w++)
             {
-                _queues[w] = new BlockingCollection<Item>(loader.PrefetchFactor);
+                _rings[w] = new BatchRing<Item>(loader.PrefetchFactor);
                 int worker = w;
                 _workers[w] = Task.Factory.StartNew(() => Work(worker), _cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
@@ -130,6 +129,8 @@ public sealed partial class NpyDataLoader
                 return;
             HandOverCurrent();
             _cancel.Cancel();
+            foreach (BatchRing<Item> ring in _rings)
+                ring.Abandon();
             try
             {
                 Task.WaitAll(_workers);
@@ -138,11 +139,10 @@ public sealed partial class NpyDataLoader
             {
                 // Workers end by cancellation; their errors were delivered as items or are moot now.
             }
-            foreach (BlockingCollection<Item> queue in _queues)
+            foreach (BatchRing<Item> ring in _rings)
             {
-                while (queue.TryTake(out Item? item))
+                while (ring.TryTakeNow(out Item? item))
                     Discard(item);
-                queue.Dispose();
             }
             _cancel.Dispose();
             _loader.OnEnumeratorDisposed(this);
@@ -150,8 +150,8 @@ public sealed partial class NpyDataLoader
 
         private Item Take(long batch)
         {
-            // A worker that stopped without a batch or an error marks its queue complete, so this cannot hang.
-            if (!_queues[batch % _queues.Length].TryTake(out Item? item, Timeout.Infinite))
+            // A worker that stopped without a batch or an error marks its ring complete, so this cannot hang.
+            if (!_rings[batch % _rings.Length].TryTake(out Item? item))
             {
                 // Workers also stop when the enumeration is disposed from another thread while this one waits.
                 ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -163,12 +163,12 @@ public sealed partial class NpyDataLoader
             return item;
         }
 
-        // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the queues in turn.
+        // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the rings in turn.
         private void Work(int worker)
         {
             CancellationToken token = _cancel.Token;
-            BlockingCollection<Item> queue = _queues[worker];
-            int stride = _queues.Length;
+            BatchRing<Item> ring = _rings[worker];
+            int stride = _rings.Length;
             long k = _next + ((worker - _next % stride) % stride + stride) % stride;
             try
             {
@@ -183,14 +183,11 @@ public sealed partial class NpyDataLoader
                     if (_loader.HintsRows)
                         Hint(k + (long)_loader.PrefetchFactor * stride);
                     Item item = Build(k);
-                    try
+                    if (!ring.TryAdd(item))
                     {
-                        queue.Add(item, token);
-                    }
-                    catch
-                    {
+                        // Abandoned: the enumeration is being disposed.
                         Discard(item);
-                        throw;
+                        return;
                     }
                 }
             }
@@ -200,13 +197,7 @@ public sealed partial class NpyDataLoader
             catch (Exception ex) when (!token.IsCancellationRequested)
             {
                 // Delivered in order: the training loop sees it when it reaches batch k.
-                try
-                {
-                    queue.Add(new Item(k, null, null, ExceptionDispatchInfo.Capture(ex)), token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                _ = ring.TryAdd(new Item(k, null, null, ExceptionDispatchInfo.Capture(ex)));
             }
             catch (Exception) when (token.IsCancellationRequested)
             {
@@ -214,7 +205,7 @@ public sealed partial class NpyDataLoader
             }
             finally
             {
-                queue.CompleteAdding();
+                ring.CompleteAdding();
             }
         }
 
