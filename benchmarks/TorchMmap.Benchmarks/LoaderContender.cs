@@ -20,9 +20,12 @@ internal sealed class LoaderContender : IContender
         if (copyThreads is int threads)
             _dataset.CopyThreads = threads;
         IBatchDataset read = subset ? Subset.RandomSplit(_dataset, [_dataset.Count], seed: 1)[0] : _dataset;
-        _loader = workers is int w
-            ? new NpyDataLoader(read, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler, num_workers: w, prefetch_factor: prefetch, pageHints: pageHints)
-            : new NpyDataLoader(read, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler);
+        _loader = (workers, prefetch) switch
+        {
+            (int w, int p) => new NpyDataLoader(read, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler, num_workers: w, prefetch_factor: p, pageHints: pageHints),
+            (int w, null) => new NpyDataLoader(read, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler, num_workers: w, pageHints: pageHints),
+            _ => new NpyDataLoader(read, workload.BatchSize, shuffle: shuffle, seed: 1, sampler: sampler),
+        };
     }
 
     public TimeSpan Wait => _loader.WaitTime;
