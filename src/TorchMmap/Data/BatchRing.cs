@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Data;
 
@@ -54,7 +55,7 @@ internal sealed class BatchRing<T>
     {
         ArgumentNullException.ThrowIfNull(item);
         if (_completed)
-            throw new InvalidOperationException("The ring was completed; nothing more can be added.");
+            throw new InvalidOperationException(Messages.BatchRingCompleted);
         long tail = _tail;
         if (tail - Volatile.Read(ref _head) >= _items.Length && !WaitForRoom(tail))
             return false;
