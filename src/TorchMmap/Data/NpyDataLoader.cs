@@ -311,7 +311,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (layout is null || _slots is null || !_slots.Fits(BatchSize, layout))
         {
             _slots?.Dispose();
-            // In flight at once: each worker's queue, the batch each worker is building, and the one the training loop holds.
+            // In flight at once: each worker's ring, the batch each worker is building, and the one the training loop holds.
             _slots = layout is null ? null : new BatchSlotPool(BatchSize, layout, capacity: NumWorkers * (PrefetchFactor + 1) + 1);
         }
         return _slots;
