@@ -17,6 +17,8 @@ internal sealed record RunResult(
     double[]? EpochCpuSeconds = null)
 {
     /// <summary>Median processor time (user + system) per GB of image bytes delivered, or NaN when not measured.</summary>
+    /// <remarks>Derived, so not serialized (JSON has no NaN); <see cref="EpochCpuSeconds"/> is.</remarks>
+    [System.Text.Json.Serialization.JsonIgnore]
     public double CpuSecondsPerGB
     {
         get
