@@ -10,7 +10,6 @@ namespace TorchMmap.Benchmarks;
 /// </summary>
 internal static class ColdBenchmark
 {
-    private const string CgroupRoot = "/sys/fs/cgroup/memory";
     private const int PageBytes = 4096;
 
     public static int Run(Options options)
@@ -28,9 +27,9 @@ internal static class ColdBenchmark
         long fileBytes = new FileInfo(images).Length;
         if (fileBytes < 4L * limitMiB * 1024 * 1024)
             Console.Error.WriteLine($"warning: the file ({fileBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
-        if (!Directory.Exists(CgroupRoot))
+        if (MemoryCgroup.Unavailable is { } why)
         {
-            Console.Error.WriteLine($"{CgroupRoot} does not exist: the cold benchmark needs cgroup v1 and root.");
+            Console.Error.WriteLine(why);
             return 1;
         }
         bool fio = options.Get("fio", "true") == "true";
@@ -47,15 +46,12 @@ internal static class ColdBenchmark
         int rowSpan = (int)(((dataOffset % PageBytes) + w.SampleBytes + PageBytes - 1) / PageBytes * PageBytes);
         int[] blockSizes = rowSpan == rowPages ? [rowPages] : [rowPages, rowSpan];
 
-        string cgroup = Path.Combine(CgroupRoot, $"torchmmap-bench-{Environment.ProcessId}");
-        Directory.CreateDirectory(cgroup);
         var results = new Dictionary<string, List<(RunResult R, long CgroupPeak)>>(StringComparer.Ordinal);
         var fioResults = blockSizes.ToDictionary(b => b, _ => new List<FioReference.Result>());
         string startLoad = Load();
         DateTime start = DateTime.UtcNow;
-        try
+        using (MemoryCgroup cgroup = MemoryCgroup.Create("cold", limitMiB))
         {
-            File.WriteAllText(Path.Combine(cgroup, "memory.limit_in_bytes"), (limitMiB * 1024L * 1024).ToString(CultureInfo.InvariantCulture));
             for (int round = 0; round < rounds; round++)
             {
                 if (fio)
@@ -74,11 +70,6 @@ internal static class ColdBenchmark
             }
             if (fio)
                 RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults);
-        }
-        finally
-        {
-            // The cgroup can only be removed once empty: every child has exited by now.
-            Directory.Delete(cgroup);
         }
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, {Environment.ProcessorCount} cores, load average {startLoad} at the start, {Load()} at the end");
@@ -111,7 +102,7 @@ internal static class ColdBenchmark
     }
 
     // A case is contender:order[:wW-pP[-nohints]]; contender is loader (pageHints on unless -nohints), default or naive.
-    private static (RunResult R, long CgroupPeak)? RunCase(string c, string cgroup, int limitMiB, int rowCount, string dir, int timeout)
+    private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout)
     {
         string[] parts = c.Split(':');
         string workers = "2", prefetch = "4", hints = "true";
@@ -130,13 +121,13 @@ internal static class ColdBenchmark
             }
         }
         Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB, load {Load()}");
-        File.WriteAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes"), "0");
+        cgroup.ResetPeak();
         RunResult? r = ChildProcess.Run(
             ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir,
              "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints],
-            shellPrefix: $"echo $$ > {cgroup}/cgroup.procs &&",
+            shellPrefix: cgroup.ShellPrefix,
             timeout: TimeSpan.FromSeconds(timeout + 120));
-        long peak = long.Parse(File.ReadAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes")).Trim(), CultureInfo.InvariantCulture);
+        long peak = cgroup.PeakBytes;
         if (r is null)
             return null;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -80,7 +80,8 @@ internal static unsafe class ColdChild
         _ => throw new ArgumentException($"Unknown order '{order}'; use sequential, block or random."),
     };
 
-    private static void DropCaches()
+    /// <summary>Empties the page cache (needs root; says so on standard error otherwise).</summary>
+    public static void DropCaches()
     {
         try
         {
