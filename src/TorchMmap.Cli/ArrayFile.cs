@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchMmap.Format;
 using TorchMmap.Storage;
 
@@ -7,6 +8,12 @@ namespace TorchMmap.Cli;
 internal static class ArrayFile
 {
     private static readonly byte[] ZipMagic = [0x50, 0x4B, 0x03, 0x04];
+
+    /// <summary>The FILE argument of the commands that read arrays.</summary>
+    public static Argument<string> Argument() => new("FILE")
+    {
+        Description = "A .npy file, an .npz archive (each array in turn), or with --raw a headerless file.",
+    };
 
     public static bool IsNpz(string path)
     {

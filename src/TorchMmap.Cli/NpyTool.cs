@@ -1,3 +1,8 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Reflection;
 using TorchMmap.Cli.Commands;
 
 namespace TorchMmap.Cli;
@@ -8,47 +13,18 @@ namespace TorchMmap.Cli;
 /// </summary>
 public static class NpyTool
 {
-    /// <summary>The usage text.</summary>
-    public static string UsageText { get; } = string.Join(Environment.NewLine,
-        "usage: npy COMMAND ARGS",
-        "",
-        "commands:",
-        "  " + InfoCommand.Usage,
-        "  " + HeadCommand.Usage,
-        "  " + StatsCommand.Usage,
-        "  " + ConvertIdxCommand.Usage,
-        "  " + VerifyCommand.Usage,
-        "  " + TokensCommand.Usage,
-        "  help, --help       this text (COMMAND --help: that command's)",
-        "  --version          the tool's version",
-        "",
-        "FILE may be a .npy file or an .npz archive (each array in turn).",
-        RawLayout.UsageLine,
-        $"exit codes: {ExitCodes.Success} success (verify: valid), {ExitCodes.InvalidFile} malformed or unreadable data (verify: invalid), " +
-        $"{ExitCodes.Usage} usage error, {ExitCodes.IOError} file missing, a directory, or I/O error, " +
-        $"{ExitCodes.Unsupported} well formed but not loadable by TorchMmap (e.g. uint64)");
+    // Response files (@args) are off: an argument that starts with '@' is a file name like any other.
+    private static readonly ParserConfiguration s_parserConfiguration = new() { ResponseFileTokenReplacer = null };
 
     /// <summary>The tool's version, as the package gives it.</summary>
     public static string Version { get; } =
-        typeof(NpyTool).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0]
+        typeof(NpyTool).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(NpyTool).Assembly.GetName().Version?.ToString() ?? "unknown";
-
-    // The usage of one command, for "npy COMMAND --help".
-    private static string? CommandUsage(string command) => command switch
-    {
-        "info" => InfoCommand.Usage + Environment.NewLine + RawLayout.UsageLine,
-        "head" => HeadCommand.Usage + Environment.NewLine + RawLayout.UsageLine,
-        "stats" => StatsCommand.Usage + Environment.NewLine + RawLayout.UsageLine,
-        "convert-idx" => ConvertIdxCommand.Usage,
-        "verify" => VerifyCommand.Usage,
-        _ => null,
-    };
 
     /// <summary>Runs one command.</summary>
     /// <param name="args">The command line, command name first.</param>
-    /// <param name="stdout">Where results go.</param>
-    /// <param name="stderr">Where errors, usage and progress go.</param>
+    /// <param name="stdout">Where results and help go.</param>
+    /// <param name="stderr">Where errors, usage after an error, and progress go.</param>
     /// <returns>The exit code: one of <see cref="ExitCodes"/>.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -56,65 +32,109 @@ public static class NpyTool
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        ParseResult result = CreateRootCommand().Parse(args, s_parserConfiguration);
+        if (result.Action is ParseErrorAction)
+            return UsageError(result, result.Errors.Select(e => e.Message), stderr);
         try
         {
-            if (args.Length == 0)
-                throw new UsageException("No command given.");
-            string[] rest = args[1..];
-            if (CommandUsage(args[0]) is string usage && rest.Any(a => a is "--help" or "-h"))
-            {
-                stdout.WriteLine("usage: npy " + usage);
-                return ExitCodes.Success;
-            }
-            switch (args[0])
-            {
-                case "help" or "--help" or "-h":
-                    stdout.WriteLine(UsageText);
-                    return ExitCodes.Success;
-                case "--version":
-                    stdout.WriteLine($"npy {Version}");
-                    return ExitCodes.Success;
-                case "info":
-                    return InfoCommand.Run(new CommandArguments("info", rest, 1, 0, RawLayout.Flags, RawLayout.Valued), stdout);
-                case "head":
-                    return HeadCommand.Run(new CommandArguments("head", rest, 1, 1, RawLayout.Flags, RawLayout.Valued), stdout);
-                case "stats":
-                    return StatsCommand.Run(new CommandArguments("stats", rest, 1, 0, RawLayout.Flags, RawLayout.Valued), stdout);
-                case "convert-idx":
-                    return ConvertIdxCommand.Run(new CommandArguments("convert-idx", rest, 2, 0, "--channel-axis", "--int64-labels"), stdout, stderr);
-                case "tokens":
-                    return TokensCommand.Run(rest, stdout, stderr);
-                case "verify":
-                    return VerifyCommand.Run(new CommandArguments("verify", rest, 1, 0), stdout);
-                default:
-                    throw new UsageException($"Unknown command '{args[0]}'.");
-            }
+            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"npy: {e.Message}");
-            stderr.WriteLine(UsageText);
-            return ExitCodes.Usage;
+            return UsageError(result, [e.Message], stderr);
         }
         catch (InvalidDataException e)
         {
-            stderr.WriteLine($"npy: {e.Message}");
-            return ExitCodes.InvalidFile;
+            return Failed(e, ExitCodes.InvalidFile, stderr);
         }
         catch (NotSupportedException e)
         {
-            stderr.WriteLine($"npy: {e.Message}");
-            return ExitCodes.Unsupported;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            stderr.WriteLine($"npy: {e.Message}");
-            return ExitCodes.IOError;
+            return Failed(e, ExitCodes.Unsupported, stderr);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"npy: {e.Message}");
-            return ExitCodes.IOError;
+            // FileNotFoundException and DirectoryNotFoundException are IOExceptions too.
+            return Failed(e, ExitCodes.IOError, stderr);
+        }
+    }
+
+    /// <summary>The command tree: every command with its arguments, options, help and action.</summary>
+    private static Command CreateRootCommand()
+    {
+        // A named command rather than RootCommand, whose name is the process's: "npy" in help under "dotnet run" and tests too.
+        var root = new Command("npy", string.Join(Environment.NewLine,
+            "Inspect, verify, summarise and convert NumPy .npy/.npz files and token files, without libtorch.",
+            "FILE may be a .npy file or an .npz archive (each array in turn); info, head and stats read a headerless",
+            "(np.memmap) file with --raw DTYPE [--offset N] [--shape D1,D2,...] [--fortran].",
+            $"Exit codes: {ExitCodes.Success} success (verify: valid), {ExitCodes.InvalidFile} malformed or unreadable data (verify: invalid),",
+            $"{ExitCodes.Usage} usage error, {ExitCodes.IOError} file missing, a directory, or I/O error,",
+            $"{ExitCodes.Unsupported} well formed but not loadable by TorchMmap (e.g. uint64)."))
+        {
+            InfoCommand.Create(),
+            HeadCommand.Create(),
+            StatsCommand.Create(),
+            VerifyCommand.Create(),
+            ConvertIdxCommand.Create(),
+            TokensCommand.Create(),
+            CreateHelpCommand(),
+        };
+        root.Add(new HelpOption());
+        // "npy --version" prints "npy X.Y.Z", as other tools do.
+        root.Add(new VersionOption { Action = new VersionAction() });
+        return root;
+    }
+
+    // "npy help [COMMAND...]": the help of the tool or of a command, as "npy [COMMAND...] --help" prints it.
+    private static Command CreateHelpCommand()
+    {
+        var path = new Argument<string[]>("COMMAND") { Description = "The command (and subcommand) to describe.", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("help", "Show the help of the tool or of a command.") { path };
+        command.SetAction(result =>
+        {
+            string[] names = result.GetValue(path) ?? [];
+            ParseResult help = CreateRootCommand().Parse([.. names, "--help"], s_parserConfiguration);
+            // Help clears parse errors, so an unknown name shows as a token that matched no command.
+            if (help.UnmatchedTokens.Count > 0 || help.Errors.Count > 0)
+                throw new UsageException($"No command '{string.Join(' ', names)}'.");
+            return help.Invoke(new InvocationConfiguration { Output = result.InvocationConfiguration.Output });
+        });
+        return command;
+    }
+
+    // A command line the tool cannot run: the reasons, then the help of the command they concern, all on stderr.
+    private static int UsageError(ParseResult result, IEnumerable<string> messages, TextWriter stderr)
+    {
+        string[] path = CommandPath(result.CommandResult);
+        string prefix = path.Length == 0 ? "npy" : $"npy {string.Join(' ', path)}";
+        foreach (string message in messages)
+            stderr.WriteLine($"{prefix}: {message}");
+        stderr.WriteLine();
+        CreateRootCommand().Parse([.. path, "--help"], s_parserConfiguration).Invoke(new InvocationConfiguration { Output = stderr });
+        return ExitCodes.Usage;
+    }
+
+    private static int Failed(Exception e, int code, TextWriter stderr)
+    {
+        stderr.WriteLine($"npy: {e.Message}");
+        return code;
+    }
+
+    // The names of the command and its parents below the root, as typed.
+    private static string[] CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (CommandResult? c = command; c?.Parent is CommandResult parent; c = parent)
+            names.Insert(0, c.Command.Name);
+        return [.. names];
+    }
+
+    /// <summary>Prints <c>npy</c> and the version.</summary>
+    private sealed class VersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine($"npy {Version}");
+            return ExitCodes.Success;
         }
     }
 }

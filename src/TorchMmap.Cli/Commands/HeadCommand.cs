@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchMmap.Format;
 
 namespace TorchMmap.Cli.Commands;
@@ -8,15 +9,21 @@ namespace TorchMmap.Cli.Commands;
 /// </summary>
 internal static class HeadCommand
 {
-    public const string Usage = "head FILE [N]      the first N rows (default 5), one per line";
-
     private const int MaxValuesPerRow = 16;
 
-    public static int Run(CommandArguments args, TextWriter stdout)
+    public static Command Create()
     {
-        string path = args[0];
-        long rows = args.PositiveLong(1, 5);
-        RawLayout? raw = RawLayout.From(args);
+        Argument<string> file = ArrayFile.Argument();
+        Argument<long> count = CommandLineValues.PositiveLongArgument("N", 5, "How many rows.");
+        var raw = new RawLayoutOptions();
+        var command = new Command("head", $"The first N rows of each array, one per line, long rows cut after {MaxValuesPerRow} values.") { file, count };
+        raw.AddTo(command);
+        command.SetAction(result => Run(result.GetRequiredValue(file), result.GetValue(count), raw.From(result), result.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(string path, long rows, RawLayout? raw, TextWriter stdout)
+    {
         foreach (string name in ArrayFile.Names(path, raw))
         {
             using ArrayData array = ArrayData.Open(path, name, raw);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchMmap.Format;
 
 namespace TorchMmap.Cli.Commands;
@@ -5,13 +6,20 @@ namespace TorchMmap.Cli.Commands;
 /// <summary><c>npy info FILE</c>: the header of a .npy file (or of each entry of an .npz archive) and whether it is valid.</summary>
 internal static class InfoCommand
 {
-    public const string Usage = "info FILE          version, dtype, shape, fortran order, data offset and size, and whether the file is valid";
-
-    public static int Run(CommandArguments args, TextWriter stdout)
+    public static Command Create()
     {
-        string path = args[0];
+        Argument<string> file = ArrayFile.Argument();
+        var raw = new RawLayoutOptions();
+        var command = new Command("info", "Version, dtype, shape, fortran order, data offset and size of each array, and whether the file is valid.") { file };
+        raw.AddTo(command);
+        command.SetAction(result => Run(result.GetRequiredValue(file), raw.From(result), result.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(string path, RawLayout? layout, TextWriter stdout)
+    {
         ArrayFile.RequireFile(path);
-        if (RawLayout.From(args) is RawLayout raw)
+        if (layout is RawLayout raw)
             return DescribeRaw(path, raw, stdout) ? ExitCodes.Success : ExitCodes.InvalidFile;
         if (!ArrayFile.IsNpz(path))
             return Describe(path, stdout);

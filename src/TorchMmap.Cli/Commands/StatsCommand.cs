@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using TorchMmap.Format;
 
@@ -9,15 +10,21 @@ namespace TorchMmap.Cli.Commands;
 /// </summary>
 internal static class StatsCommand
 {
-    public const string Usage = "stats FILE         count, min, max and mean of each array, streamed in chunks (bounded memory)";
-
     /// <summary>Bytes of data read per chunk.</summary>
     public const long ChunkBytes = 8 << 20;
 
-    public static int Run(CommandArguments args, TextWriter stdout)
+    public static Command Create()
     {
-        string path = args[0];
-        RawLayout? raw = RawLayout.From(args);
+        Argument<string> file = ArrayFile.Argument();
+        var raw = new RawLayoutOptions();
+        var command = new Command("stats", "Count, min, max and mean of each array, read in 8 MiB chunks (bounded memory; NaN propagates as in NumPy).") { file };
+        raw.AddTo(command);
+        command.SetAction(result => Run(result.GetRequiredValue(file), raw.From(result), result.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(string path, RawLayout? raw, TextWriter stdout)
+    {
         foreach (string name in ArrayFile.Names(path, raw))
         {
             using ArrayData array = ArrayData.Open(path, name, raw);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using TorchMmap.Format;
@@ -9,40 +10,63 @@ namespace TorchMmap.Cli.Commands;
 /// <summary><c>npy tokens encode|info</c>: tokenize text files into a token file, and describe token files.</summary>
 internal static class TokensCommand
 {
-    public const string Usage = "tokens encode OUT TEXT... [--format llmc|bin|npy|raw] [--dtype D] [--documents file|paragraph|line] [--shard-tokens N]\n" +
-        "                     GPT-2 tokens of text files into a token file (shards when --shard-tokens; OUT then holds {0})\n" +
-        "  tokens info FILE... --format llmc|bin|npy|raw [--dtype D] [--preview N]\n" +
-        "                     token count, dtype, format, min/max token and a decoded preview of one stream of token files";
-
     private static readonly (string, TokenFileFormat)[] Formats = [("llmc", TokenFileFormat.Llmc), ("bin", TokenFileFormat.Raw), ("raw", TokenFileFormat.Raw), ("npy", TokenFileFormat.Npy)];
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    private static readonly (string, DocumentSplit)[] Documents = [("file", DocumentSplit.File), ("paragraph", DocumentSplit.BlankLine), ("line", DocumentSplit.Line)];
+
+    public static Command Create() => new("tokens", "Tokenize text files into a token file, and describe token files.") { CreateEncode(), CreateInfo() };
+
+    private static Command CreateEncode()
     {
-        if (args.Count == 0)
-            throw new UsageException("'tokens' needs a subcommand: encode or info.");
-        string[] rest = args.Skip(1).ToArray();
-        return args[0] switch
-        {
-            "encode" => Encode(new TokenOptions("tokens encode", rest, 2, "--format", "--dtype", "--documents", "--shard-tokens"), stdout, stderr),
-            "info" => Info(new TokenOptions("tokens info", rest, 1, "--format", "--dtype", "--preview"), stdout),
-            _ => throw new UsageException($"Unknown tokens subcommand '{args[0]}'; use encode or info."),
-        };
+        var output = new Argument<string>("OUT") { Description = "The token file to write; with --shard-tokens a name pattern holding {0}, the shard's index (e.g. train_{0:D6}.bin)." };
+        var inputs = new Argument<string[]>("TEXT") { Description = "The UTF-8 text files, in order.", Arity = ArgumentArity.OneOrMore };
+        Option<string> format = FormatOption("The file format (default llmc): an llm.c shard, nanoGPT's uint16 .bin, .npy, or raw (headerless).");
+        var dtype = new Option<string?>("--dtype") { Description = "The token dtype (default uint16): uint16 or uint32 for llmc; any integer dtype for npy and raw.", HelpName = "D" };
+        Option<string> documents = CommandLineValues.ChoiceOption("--documents", "What one document is (default file); each starts with <|endoftext|>.", Documents.Select(d => d.Item1).ToArray());
+        Option<long?> shardTokens = CommandLineValues.PositiveLongOption("--shard-tokens", "N", "Start a new shard after N tokens; OUT then names the shards.");
+        var command = new Command("encode", "GPT-2 tokens of text files into a token file, or into shards.") { output, inputs, format, dtype, documents, shardTokens };
+        command.SetAction(result => Encode(
+            result.GetRequiredValue(output),
+            result.GetRequiredValue(inputs),
+            FormatAndDType(result.GetValue(format), result.GetValue(dtype)),
+            Documents.First(d => d.Item1 == (result.GetValue(documents) ?? "file")).Item2,
+            result.GetValue(shardTokens) ?? 0,
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error));
+        return command;
     }
 
-    private static int Encode(TokenOptions options, TextWriter stdout, TextWriter stderr)
+    private static Command CreateInfo()
     {
-        string output = options.Positional[0];
-        string[] inputs = options.Positional.Skip(1).ToArray();
-        (TokenFileFormat format, NpyDType dtype) = FormatAndDType(options, TokenFileFormat.Llmc);
-        DocumentSplit documents = options.Choice("--documents", DocumentSplit.File, ("file", DocumentSplit.File), ("paragraph", DocumentSplit.BlankLine), ("line", DocumentSplit.Line));
-        long shardTokens = options.PositiveLong("--shard-tokens", 0);
+        var files = new Argument<string[]>("FILE") { Description = "The token files, read as one stream in the order given.", Arity = ArgumentArity.OneOrMore };
+        Option<string> format = FormatOption("The file format: token files are never guessed.");
+        format.Required = true;
+        var dtype = new Option<string?>("--dtype") { Description = "For raw files: the token dtype (default uint16). Other formats record theirs.", HelpName = "D" };
+        Option<long?> preview = CommandLineValues.PositiveLongOption("--preview", "N", "How many tokens to show and decode (default 32).");
+        var command = new Command("info", "Token count, dtype, format, min/max token and a decoded preview of token files, as one stream.") { files, format, dtype, preview };
+        command.SetAction(result =>
+        {
+            string formatName = result.GetRequiredValue(format);
+            string? dtypeText = result.GetValue(dtype);
+            if (formatName is not ("raw" or "bin") && dtypeText is not null)
+                throw new UsageException($"{formatName} files record their dtype; --dtype is for raw files.");
+            return Info(result.GetRequiredValue(files), FormatAndDType(formatName, dtypeText), (int)Math.Min(result.GetValue(preview) ?? 32, 100_000), result.InvocationConfiguration.Output);
+        });
+        return command;
+    }
+
+    private static Option<string> FormatOption(string description) =>
+        CommandLineValues.ChoiceOption("--format", description, Formats.Select(f => f.Item1).ToArray());
+
+    private static int Encode(string output, string[] inputs, (TokenFileFormat Format, NpyDType DType) layout, DocumentSplit documents, long shardTokens, TextWriter stdout, TextWriter stderr)
+    {
+        (TokenFileFormat format, NpyDType dtype) = layout;
         foreach (string input in inputs)
         {
             if (!File.Exists(input))
                 throw new FileNotFoundException($"Could not find the text file '{input}'.", input);
         }
         long totalBytes = inputs.Sum(i => new FileInfo(i).Length);
-
         Gpt2Tokenizer tokenizer = Gpt2Tokenizer.Shared;
         (long Documents, long Tokens) result;
         IReadOnlyList<string> written;
@@ -66,16 +90,11 @@ internal static class TokensCommand
         return ExitCodes.Success;
     }
 
-    private static int Info(TokenOptions options, TextWriter stdout)
+    private static int Info(string[] files, (TokenFileFormat Format, NpyDType DType) layout, int preview, TextWriter stdout)
     {
-        if (options.Get("--format") is null)
-            throw new UsageException("'tokens info' needs --format: token files are never guessed (llmc, bin, npy or raw).");
-        (TokenFileFormat format, NpyDType dtype) = FormatAndDType(options, TokenFileFormat.Llmc);
-        if (format != TokenFileFormat.Raw && options.Get("--dtype") is not null)
-            throw new UsageException($"'tokens info': {options.Get("--format")} files record their dtype; --dtype is for raw files.");
-        int preview = (int)Math.Min(options.PositiveLong("--preview", 32), 100_000);
+        (TokenFileFormat format, NpyDType dtype) = layout;
         string? dtypeText = format == TokenFileFormat.Raw ? dtype.Descr : null;
-        using TokenStream stream = TokenStream.Open(format, options.Positional, dtypeText);
+        using TokenStream stream = TokenStream.Open(format, files, dtypeText);
         TokenSummary summary = TokenSummary.Of(stream);
         foreach (TokenFile file in stream.Files)
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"file:        {file.Path} ({file.Count} tokens{(file.LlmcHeader is { } h ? $", llm.c magic {h.Magic} version {h.Version}" : "")})"));
@@ -97,24 +116,23 @@ internal static class TokensCommand
         return ExitCodes.Success;
     }
 
-    private static (TokenFileFormat Format, NpyDType DType) FormatAndDType(TokenOptions options, TokenFileFormat fallback)
+    // The format and dtype the options name, checked together; the defaults are llm.c's format and uint16.
+    private static (TokenFileFormat Format, NpyDType DType) FormatAndDType(string? formatName, string? dtypeText)
     {
-        string? formatName = options.Get("--format");
-        TokenFileFormat format = options.Choice("--format", fallback, Formats);
-        string? dtypeText = options.Get("--dtype");
+        TokenFileFormat format = formatName is null ? TokenFileFormat.Llmc : Formats.First(f => f.Item1 == formatName).Item2;
         NpyDType dtype;
         try
         {
-            dtype = dtypeText is null ? TokenFile.ParseDType("uint16") : TokenFile.ParseDType(dtypeText);
+            dtype = TokenFile.ParseDType(dtypeText ?? "uint16");
         }
         catch (ArgumentException e)
         {
-            throw new UsageException($"'{options.Command}': {e.Message}");
+            throw new UsageException($"--dtype: {e.Message}");
         }
         if (formatName == "bin" && dtypeText is not null && !dtype.Equals(TokenFile.ParseDType("uint16")))
-            throw new UsageException($"'{options.Command}': nanoGPT .bin files are uint16; use --format raw for {dtypeText}.");
+            throw new UsageException($"nanoGPT .bin files are uint16; use --format raw for {dtypeText}.");
         if (format == TokenFileFormat.Llmc && (dtype.ItemSize is not (2 or 4) || dtype.Kind != NpyKind.UnsignedInteger))
-            throw new UsageException($"'{options.Command}': llm.c shards hold uint16 or uint32 tokens, not {dtypeText}.");
+            throw new UsageException($"llm.c shards hold uint16 or uint32 tokens, not {dtypeText}.");
         if (format == TokenFileFormat.Llmc)
             dtype = TokenFile.ParseDType(dtype.ItemSize == 2 ? "<u2" : "<u4");
         return (format, dtype);

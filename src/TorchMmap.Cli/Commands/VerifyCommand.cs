@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TorchMmap.Format;
 using TorchMmap.Storage;
 
@@ -9,11 +10,16 @@ namespace TorchMmap.Cli.Commands;
 /// </summary>
 internal static class VerifyCommand
 {
-    public const string Usage = "verify FILE        exit 0 if the file is a valid .npy (or .npz), 1 if malformed, 4 if valid but not loadable";
-
-    public static int Run(CommandArguments args, TextWriter stdout)
+    public static Command Create()
     {
-        string path = args[0];
+        var file = new Argument<string>("FILE") { Description = "A .npy file or an .npz archive." };
+        var command = new Command("verify", "Exit 0 if the file is a valid .npy file (or .npz archive), 1 with the reason if it is malformed, 4 if it is valid but not loadable.") { file };
+        command.SetAction(result => Run(result.GetRequiredValue(file), result.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(string path, TextWriter stdout)
+    {
         try
         {
             string summary = ArrayFile.IsNpz(path) ? VerifyNpz(path) : VerifyNpy(path);

@@ -287,12 +287,12 @@ public sealed class NpyToolTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new string[0], "No command")]
-    [InlineData(new[] { "frobnicate" }, "Unknown command 'frobnicate'")]
-    [InlineData(new[] { "info" }, "needs 1 argument")]
-    [InlineData(new[] { "info", "a.npy", "b.npy" }, "at most 1 argument")]
-    [InlineData(new[] { "convert-idx", "in" }, "needs 2 arguments")]
-    [InlineData(new[] { "stats", "a.npy", "--fast" }, "no option '--fast'")]
+    [InlineData(new string[0], "npy: Required command was not provided")]
+    [InlineData(new[] { "frobnicate" }, "npy: Unrecognized command or argument 'frobnicate'")]
+    [InlineData(new[] { "info" }, "npy info: Required argument 'FILE' missing")]
+    [InlineData(new[] { "info", "a.npy", "b.npy" }, "npy info: Unrecognized command or argument 'b.npy'")]
+    [InlineData(new[] { "convert-idx", "in" }, "npy convert-idx: Required argument 'OUT' missing")]
+    [InlineData(new[] { "stats", "a.npy", "--fast" }, "npy stats: Unrecognized command or argument '--fast'")]
     public void Run_BadCommandLine_ExitsTwoWithUsage(string[] args, string message)
     {
         (int code, string output, string error) = Run(args);
@@ -300,7 +300,7 @@ public sealed class NpyToolTests : IDisposable
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal("", output);
         Assert.Contains(message, error, StringComparison.Ordinal);
-        Assert.Contains("usage: npy", error, StringComparison.Ordinal);
+        Assert.Contains("Usage:", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -309,6 +309,6 @@ public sealed class NpyToolTests : IDisposable
         (int code, string output, _) = Run("help");
 
         Assert.Equal(ExitCodes.Success, code);
-        Assert.Contains("convert-idx IN OUT", output, StringComparison.Ordinal);
+        Assert.Contains("convert-idx <IN> <OUT>", output, StringComparison.Ordinal);
     }
 }

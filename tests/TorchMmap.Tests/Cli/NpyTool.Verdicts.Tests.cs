@@ -176,18 +176,76 @@ public sealed class NpyToolVerdictsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("info", "<FILE> [options]")]
+    [InlineData("head", "<FILE> [<N>] [options]")]
+    [InlineData("stats", "<FILE> [options]")]
+    [InlineData("verify", "<FILE> [options]")]
+    [InlineData("convert-idx", "<IN> <OUT> [options]")]
+    [InlineData("tokens", "[command] [options]")]
+    [InlineData("tokens encode", "<OUT> <TEXT>... [options]")]
+    [InlineData("tokens info", "<FILE>... [options]")]
+    [InlineData("help", "[<COMMAND>...] [options]")]
+    public void Command_Help_PrintsThatCommandsUsage(string command, string usage)
+    {
+        (int code, string output, string error) = Run([.. command.Split(' '), "--help"]);
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains($"Usage:{Environment.NewLine}  npy {command} {usage}", output, StringComparison.Ordinal);
+        Assert.Equal("", error);
+    }
+
+    [Theory]
     [InlineData("info")]
     [InlineData("head")]
     [InlineData("stats")]
-    [InlineData("verify")]
-    [InlineData("convert-idx")]
-    public void Command_Help_PrintsThatCommandsUsage(string command)
+    public void Command_Help_ListsTheRawLayoutOptions(string command)
     {
-        (int code, string output, string error) = Run(command, "--help");
+        string output = Run(command, "-h").Out;
+
+        foreach (string option in new[] { "--raw <DTYPE>", "--offset <N>", "--shape <D1,D2,...>", "--fortran" })
+            Assert.Contains(option, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_CommandNames_PrintsWhatThatCommandsHelpPrints()
+    {
+        (int code, string output, _) = Run("help", "tokens", "encode");
 
         Assert.Equal(ExitCodes.Success, code);
-        Assert.StartsWith($"usage: npy {command}", output, StringComparison.Ordinal);
-        Assert.Equal("", error);
+        Assert.Equal(Run("tokens", "encode", "--help").Out, output);
+        Assert.Contains("--shard-tokens <N>", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_UnknownCommand_ExitsTwoNamingIt()
+    {
+        (int code, string output, string error) = Run("help", "frobnicate");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Contains("No command 'frobnicate'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadValue_ExitsTwoWithThatCommandsUsageOnStderr()
+    {
+        (int code, string output, string error) = Run("tokens", "info", "x.bin", "--format", "llmc", "--preview", "0");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("npy tokens info: --preview takes a positive whole number; not '0'.", error, StringComparison.Ordinal);
+        Assert.Contains($"Usage:{Environment.NewLine}  npy tokens info <FILE>...", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Root_Help_ListsEveryCommandAndTheExitCodes()
+    {
+        (int code, string output, _) = Run("--help");
+
+        Assert.Equal(ExitCodes.Success, code);
+        foreach (string command in new[] { "info <FILE>", "head <FILE>", "stats <FILE>", "verify <FILE>", "convert-idx <IN> <OUT>", "tokens", "help" })
+            Assert.Contains($"  {command} ", output, StringComparison.Ordinal);
+        Assert.Contains($"{ExitCodes.Unsupported} well formed but not loadable", output, StringComparison.Ordinal);
     }
 
     [Fact]

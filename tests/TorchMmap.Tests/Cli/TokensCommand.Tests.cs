@@ -95,7 +95,7 @@ public sealed class TokensCommandTests : IDisposable
     {
         (int code, _, string stderr) = Run(args);
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.Contains("npy:", stderr);
+        Assert.Contains("npy tokens", stderr);
     }
 
     [Fact]
