@@ -11,9 +11,9 @@ try
 {
     options = ProgramOptions.Parse(args);
 }
-catch (ArgumentException e)
+catch (UsageException e)
 {
-    Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter")[0]}");
+    Console.Error.WriteLine($"error: {e.Message}");
     Console.Error.WriteLine(ProgramOptions.HelpText);
     return 2;
 }
@@ -44,6 +44,18 @@ try
     TokenCorpus corpus = TokenCorpus.Prepare(text, outputs.DataDirectory(options.Tokenizer), options.Tokenizer);
     Console.WriteLine(string.Create(inv,
         $"{(corpus.Written ? "Tokenized" : "Reusing")} {text.Length:N0} characters ({options.Tokenizer.ToString().ToLowerInvariant()}, V = {corpus.Tokenizer.VocabularySize:N0}): {corpus.TrainTokens:N0} training and {corpus.ValidationTokens:N0} validation tokens (last {corpus.ValidationFraction:P0} of the text) in {Path.GetDirectoryName(corpus.TrainPath)}, {clock.Elapsed.TotalSeconds:F1} s"));
+
+    // The prompt is encoded before training, so one the vocabulary cannot spell fails now rather than after the run.
+    long[] prompt;
+    try
+    {
+        prompt = corpus.Tokenizer.Encode(options.Sample.Prompt).Select(t => (long)t).ToArray();
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"error: the prompt cannot be encoded: {e.Message}");
+        return 2;
+    }
 
     TrainingSettings settings = options.Settings with { Model = options.Settings.Model with { VocabularySize = corpus.Tokenizer.VocabularySize } };
     GptConfig m = settings.Model;
@@ -89,7 +101,6 @@ try
     using (var generator = new torch.Generator(unchecked((ulong)s.Seed)))
     {
         model.load(outputs.Model);
-        long[] prompt = corpus.Tokenizer.Encode(s.Prompt).Select(t => (long)t).ToArray();
         sample = corpus.Tokenizer.Decode(model.Generate(prompt, s.Tokens, s.Temperature, s.TopK, generator));
     }
     outputs.Write(report, bigramNats / targets, corpus.Tokenizer.VocabularySize, sample);
@@ -114,10 +125,4 @@ catch (InvalidDataException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;
-}
-catch (ArgumentException e) when (e.ParamName == "text")
-{
-    // The prompt holds a character the character vocabulary lacks.
-    Console.Error.WriteLine($"error: the prompt cannot be encoded: {e.Message.Split(" (Parameter")[0]}");
-    return 2;
 }

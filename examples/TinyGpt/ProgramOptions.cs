@@ -20,7 +20,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
     /// <summary>Parses the command line.</summary>
     /// <param name="args">The arguments.</param>
     /// <returns>The options, or null when help was asked for.</returns>
-    /// <exception cref="ArgumentException">An option is unknown, lacks its value, or has a value out of range; the message says which.</exception>
+    /// <exception cref="UsageException">An option is unknown, lacks its value, or has a value out of range; the message says which.</exception>
     public static ProgramOptions? Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -41,7 +41,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
                 continue;
             }
             if (i + 1 >= args.Count)
-                throw new ArgumentException(name.StartsWith('-') ? $"The option {name} needs a value." : $"Unexpected argument '{name}'.", nameof(args));
+                throw new UsageException(name.StartsWith('-') ? $"The option {name} needs a value." : $"Unexpected argument '{name}'.");
             string value = args[++i];
             GptConfig model = settings.Model;
             switch (name)
@@ -53,7 +53,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
                     {
                         "char" => TokenizerKind.Char,
                         "gpt2" => TokenizerKind.Gpt2,
-                        _ => throw new ArgumentException($"--tokenizer takes char or gpt2; got '{value}'.", nameof(args)),
+                        _ => throw new UsageException($"--tokenizer takes char or gpt2; got '{value}'."),
                     };
                     break;
                 case "--steps": settings = settings with { Steps = Positive(name, value) }; break;
@@ -68,18 +68,18 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
                 case "--threads": settings = settings with { Threads = Positive(name, value) }; break;
                 case "--seed":
                     long seed = long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
-                        ? n : throw new ArgumentException($"--seed takes a whole number; got '{value}'.", nameof(args));
+                        ? n : throw new UsageException($"--seed takes a whole number; got '{value}'.");
                     settings = settings with { Seed = seed };
                     sample = sample with { Seed = seed };
                     break;
-                case "--prompt": sample = sample with { Prompt = value.Length > 0 ? value : throw new ArgumentException("--prompt needs some text.", nameof(args)) }; break;
+                case "--prompt": sample = sample with { Prompt = value.Length > 0 ? value : throw new UsageException("--prompt needs some text.") }; break;
                 case "--sample-tokens": sample = sample with { Tokens = Positive(name, value) }; break;
                 case "--temperature": sample = sample with { Temperature = Real(name, value, double.Epsilon, 100) }; break;
-                default: throw new ArgumentException($"Unknown option '{name}'.", nameof(args));
+                default: throw new UsageException($"Unknown option '{name}'.");
             }
         }
         if (settings.Model.Embedding % settings.Model.Heads != 0)
-            throw new ArgumentException($"--embedding {settings.Model.Embedding} must be a multiple of --heads {settings.Model.Heads}.", nameof(args));
+            throw new UsageException($"--embedding {settings.Model.Embedding} must be a multiple of --heads {settings.Model.Heads}.");
         return new ProgramOptions(text, output, tokenizer, settings, sample, retainFreedMemory);
     }
 
@@ -114,10 +114,10 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
     private static int Positive(string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n
-            : throw new ArgumentException($"{name} takes a positive whole number; got '{value}'.", nameof(value));
+            : throw new UsageException($"{name} takes a positive whole number; got '{value}'.");
 
     private static double Real(string name, string value, double min, double below) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x >= min && x < below
             ? x
-            : throw new ArgumentException($"{name} takes a number in [{min}, {below}); got '{value}'.", nameof(value));
+            : throw new UsageException($"{name} takes a number in [{min}, {below}); got '{value}'.");
 }

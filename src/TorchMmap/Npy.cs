@@ -134,7 +134,7 @@ public static class Npy
             foreach ((string name, Tensor tensor) in arrays)
             {
                 if (string.IsNullOrEmpty(name))
-                    throw new ArgumentException("Array names cannot be empty.", nameof(arrays));
+                    throw new ArgumentException(Messages.NpzNameEmpty, nameof(arrays));
                 ZipArchiveEntry entry = zip.CreateEntry(name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
                 using Stream entryStream = entry.Open();
                 Write(entryStream, tensor);

@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,15 +21,15 @@ public sealed class BatchConversion
     private BatchConversion(ScalarType type, double scale, double[]? mean, double[]? std)
     {
         if (!double.IsFinite(scale))
-            throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be finite.");
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, Messages.ConversionScaleNotFinite);
         if ((mean is null) != (std is null))
-            throw new ArgumentException("Give both mean and std, or neither.", mean is null ? nameof(mean) : nameof(std));
+            throw new ArgumentException(Messages.ConversionMeanStdPair, mean is null ? nameof(mean) : nameof(std));
         if (mean is not null && std is not null)
         {
             if (mean.Length == 0 || mean.Length != std.Length)
-                throw new ArgumentException($"mean has {mean.Length} values and std {std.Length}; they need the same non-zero count.", nameof(std));
+                throw new ArgumentException(Messages.Format(Messages.ConversionMeanStdCounts, mean.Length, std.Length), nameof(std));
             if (std.Any(s => s == 0 || !double.IsFinite(s)))
-                throw new ArgumentOutOfRangeException(nameof(std), "Every std must be finite and non-zero.");
+                throw new ArgumentOutOfRangeException(nameof(std), Messages.ConversionStdInvalid);
         }
         DType = type;
         Scale = scale;
@@ -76,7 +77,7 @@ public sealed class BatchConversion
     public static BatchConversion To(ScalarType type, double scale = 1.0, double[]? mean = null, double[]? std = null)
     {
         if (type is not (ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64))
-            throw new ArgumentException($"Conversions produce floating-point tensors; {type} is not one.", nameof(type));
+            throw new ArgumentException(Messages.Format(Messages.ConversionTypeNotFloat, type), nameof(type));
         return new BatchConversion(type, scale, mean, std);
     }
 
@@ -103,7 +104,7 @@ public sealed class BatchConversion
             return result.MoveToOuterDisposeScope();
         }
         if (input.dim() <= channelDim || input.shape[channelDim] != _multiplier.Length)
-            throw new ArgumentException($"The conversion has {_multiplier.Length} channels, but dimension {channelDim} of a tensor of shape [{string.Join(", ", input.shape)}] does not.", nameof(input));
+            throw new ArgumentException(Messages.Format(Messages.ConversionChannels, _multiplier.Length, channelDim, string.Join(", ", input.shape)), nameof(input));
         long[] shape = Enumerable.Repeat(1L, (int)input.dim() - channelDim).ToArray();
         shape[0] = _multiplier.Length;
         Tensor a = torch.tensor(_multiplier, dtype: DType).reshape(shape);

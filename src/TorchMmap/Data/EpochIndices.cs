@@ -1,3 +1,5 @@
+using TorchMmap.Internal;
+
 namespace TorchMmap.Data;
 
 /// <summary>
@@ -29,7 +31,7 @@ internal sealed class EpochIndices
             _share = sampler.GetIndices();
             // Batches are cut from the share by Count; a user sequence that disagrees with its declared count would fail mid-epoch.
             if (_share.LongLength != sampler.Count)
-                throw new InvalidOperationException($"The sampler yielded {_share.LongLength} indices for epoch {epoch}, but its Count is {sampler.Count}.");
+                throw new InvalidOperationException(Messages.Format(Messages.SamplerCountMismatch, _share.LongLength, epoch, sampler.Count));
             _skipped = Math.Min(_share.LongLength, start / sampler.NumReplicas);
             ShareCount = _share.LongLength - _skipped;
         }

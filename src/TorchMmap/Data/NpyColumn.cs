@@ -16,19 +16,19 @@ internal sealed unsafe class NpyColumn : IDisposable
     public NpyColumn(string name, NpyArray[] shards, bool ownsShards)
     {
         if (shards.Length == 0)
-            throw new ArgumentException($"The array '{name}' has no files.", nameof(shards));
+            throw new ArgumentException(Messages.Format(Messages.ColumnNoFiles, name), nameof(shards));
         Name = name;
         _shards = shards;
         _ownsShards = ownsShards;
         _starts = new long[shards.Length + 1];
         NpyArray first = shards[0];
         if (first.Rank == 0)
-            throw new ArgumentException($"'{first.Path}' holds a 0-d array, which has no rows to batch.", nameof(shards));
+            throw new ArgumentException(Messages.Format(Messages.ColumnZeroDimensional, first.Path), nameof(shards));
         for (int i = 0; i < shards.Length; i++)
         {
             NpyArray s = shards[i];
             if (s.Rank == 0 || !s.DType.Equals(first.DType) || !s.RowShapeSpan.SequenceEqual(first.RowShapeSpan))
-                throw new ArgumentException($"The shard '{s.Path}' ({s.DType} rows of {NpyHeader.FormatShape(s.Rank == 0 ? [] : s.RowShapeSpan)}) does not match '{first.Path}' ({first.DType} rows of {NpyHeader.FormatShape(first.RowShapeSpan)}).", nameof(shards));
+                throw new ArgumentException(Messages.Format(Messages.ColumnShardMismatch, s.Path, s.DType, NpyHeader.FormatShape(s.Rank == 0 ? [] : s.RowShapeSpan), first.Path, first.DType, NpyHeader.FormatShape(first.RowShapeSpan)), nameof(shards));
             _starts[i + 1] = _starts[i] + s.Length;
         }
     }

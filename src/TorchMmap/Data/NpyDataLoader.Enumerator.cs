@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,14 +67,14 @@ public sealed partial class NpyDataLoader
         /// <summary>Every batch of the epoch has been handed out (MoveNext may not have been asked for the end yet).</summary>
         public bool Exhausted => _next >= _batches;
 
-        public Dictionary<string, Tensor> Current => _current?.Batch ?? throw new InvalidOperationException("MoveNext has not returned true.");
+        public Dictionary<string, Tensor> Current => _current?.Batch ?? throw new InvalidOperationException(Messages.EnumeratorNoCurrent);
 
         object IEnumerator.Current => Current;
 
         public bool MoveNext()
         {
             if (Interlocked.Exchange(ref _busy, 1) != 0)
-                throw new InvalidOperationException("MoveNext was called from two threads at once; enumerate a loader from one thread.");
+                throw new InvalidOperationException(Messages.EnumeratorConcurrentMoveNext);
             try
             {
                 return MoveNextCore();
@@ -122,7 +123,7 @@ public sealed partial class NpyDataLoader
             return true;
         }
 
-        public void Reset() => throw new NotSupportedException("Start a new epoch with NpyDataLoader.GetEnumerator().");
+        public void Reset() => throw new NotSupportedException(Messages.EnumeratorReset);
 
         public void Dispose()
         {
@@ -155,7 +156,7 @@ public sealed partial class NpyDataLoader
             {
                 // Workers also stop when the enumeration is disposed from another thread while this one waits.
                 ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-                throw new InvalidOperationException($"The worker for batch {batch} stopped without producing it.");
+                throw new InvalidOperationException(Messages.Format(Messages.WorkerNoBatch, batch));
             }
             Debug.Assert(item.Error is not null || item.Index == batch);
             if (item.Error is not null)

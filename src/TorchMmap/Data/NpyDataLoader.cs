@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using TorchMmap.Internal;
 using TorchMmap.Storage;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -89,10 +90,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         ArgumentOutOfRangeException.ThrowIfNegative(num_workers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefetch_factor);
         if (sampler is not null && shuffle)
-            throw new ArgumentException("sampler is mutually exclusive with shuffle; shuffle with a RandomSampler instead.", nameof(sampler));
+            throw new ArgumentException(Messages.LoaderSamplerWithShuffle, nameof(sampler));
         // A sampler built for another dataset would fail only at the first batch, inside a worker; say so now.
         if (sampler?.DatasetLength is long length && length != dataset.Count)
-            throw new ArgumentException($"The sampler was made for {length} samples, but the dataset has {dataset.Count}.", nameof(sampler));
+            throw new ArgumentException(Messages.Format(Messages.LoaderSamplerLength, length, dataset.Count), nameof(sampler));
         _dataset = dataset;
         _disposeDataset = disposeDataset;
         BatchSize = batchSize;
@@ -193,21 +194,21 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Problem() is string problem)
-            throw new ArgumentException($"The state is not valid: {problem}.", nameof(state));
+            throw new ArgumentException(Messages.Format(Messages.StateInvalid, problem), nameof(state));
         if (state.Dataset.DifferenceFrom(_dataset.Fingerprint) is string difference)
-            throw new ArgumentException($"The state is of another dataset (the state's vs this loader's): {difference}.", nameof(state));
+            throw new ArgumentException(Messages.Format(Messages.StateOtherDataset, difference), nameof(state));
         if (state.Order != Sampler.OrderDescription)
-            throw new ArgumentException($"The state is of another order: {state.Order}; this loader's is {Sampler.OrderDescription}.", nameof(state));
+            throw new ArgumentException(Messages.Format(Messages.StateOtherOrder, state.Order, Sampler.OrderDescription), nameof(state));
         if (state.GlobalBatchSize != GlobalBatchSize || state.DropLast != DropLast)
-            throw new ArgumentException($"The state is of a run with global batch size {state.GlobalBatchSize} and drop_last {state.DropLast}; this loader has {GlobalBatchSize} ({BatchSize} x {Sampler.NumReplicas} replicas) and {DropLast}.", nameof(state));
+            throw new ArgumentException(Messages.Format(Messages.StateOtherBatching, state.GlobalBatchSize, state.DropLast, GlobalBatchSize, BatchSize, Sampler.NumReplicas, DropLast), nameof(state));
         if (!Sampler.IsDeterministic)
-            throw new InvalidOperationException("The sampler's order cannot be reproduced, so a run cannot resume mid-epoch.");
+            throw new InvalidOperationException(Messages.StateOrderNotReproducible);
         if (_active is not null)
-            throw new InvalidOperationException("Dispose the current enumeration before loading a state.");
+            throw new InvalidOperationException(Messages.StateWhileEnumerating);
         // A checkpoint is taken before the epoch's last batch, so its position is short of the epoch's padded end.
         long epochPositions = Math.Max(_dataset.Count, Sampler.Count * Sampler.NumReplicas);
         if (state.Position >= epochPositions + state.GlobalBatchSize)
-            throw new ArgumentException($"The state's position {state.Position} is past the end of an epoch of {epochPositions} positions.", nameof(state));
+            throw new ArgumentException(Messages.Format(Messages.StatePositionPastEpoch, state.Position, epochPositions), nameof(state));
         _epoch = state.Epoch;
         _resumePosition = state.Position;
         _stopped = null;
@@ -229,7 +230,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
             if (_active is { } previous)
             {
                 if (!previous.Finished && previous.ThreadId != Environment.CurrentManagedThreadId)
-                    throw new InvalidOperationException("Another thread is enumerating this loader; a loader serves one enumeration at a time (dispose it first, or give each thread a loader of its own).");
+                    throw new InvalidOperationException(Messages.LoaderEnumeratedTwice);
                 previous.Dispose();
             }
             _stopped = null;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Data;
 
@@ -57,16 +58,16 @@ public sealed record NpyLoaderState(
         }
         catch (JsonException ex)
         {
-            throw new ArgumentException($"The JSON is not a loader state: {ex.Message}", nameof(json), ex);
+            throw new ArgumentException(Messages.Format(Messages.StateJsonInvalid, ex.Message), nameof(json), ex);
         }
 
         if (state is null)
         {
-            throw new ArgumentException("The JSON is null, not a loader state.", nameof(json));
+            throw new ArgumentException(Messages.StateJsonNull, nameof(json));
         }
 
         string? problem = state.Problem();
-        return problem is null ? state : throw new ArgumentException($"The JSON is not a loader state: {problem}.", nameof(json));
+        return problem is null ? state : throw new ArgumentException(Messages.Format(Messages.StateJsonProblem, problem), nameof(json));
     }
 
     /// <summary>Returns what makes the state invalid whatever loader reads it, or <see langword="null"/>.</summary>

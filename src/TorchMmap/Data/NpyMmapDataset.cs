@@ -33,16 +33,16 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     private NpyMmapDataset(NpyColumn[] columns)
     {
         if (columns.Length == 0)
-            throw new ArgumentException("A dataset needs at least one array.", nameof(columns));
+            throw new ArgumentException(Messages.DatasetNoColumns, nameof(columns));
         _columns = columns;
         _names = columns.Select(c => c.Name).ToArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (NpyColumn c in columns)
         {
             if (!seen.Add(c.Name))
-                throw new ArgumentException($"The name '{c.Name}' is used twice.", nameof(columns));
+                throw new ArgumentException(Messages.Format(Messages.DatasetNameTwice, c.Name), nameof(columns));
             if (c.Length != columns[0].Length)
-                throw new ArgumentException($"'{c.Name}' has {c.Length} rows but '{columns[0].Name}' has {columns[0].Length}; every array needs the same first dimension.", nameof(columns));
+                throw new ArgumentException(Messages.Format(Messages.DatasetRowCounts, c.Name, c.Length, columns[0].Name, columns[0].Length), nameof(columns));
         }
     }
 
@@ -345,6 +345,6 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
             if (c.Name == name)
                 return c;
         }
-        throw new KeyNotFoundException($"The dataset has no array named '{name}'; it has {string.Join(", ", _names.Select(n => "'" + n + "'"))}.");
+        throw new KeyNotFoundException(Messages.Format(Messages.DatasetNoSuchColumn, name, string.Join(", ", _names.Select(n => "'" + n + "'"))));
     }
 }

@@ -67,7 +67,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(lengths);
         if (lengths.Any(l => l < 0) || lengths.Sum() != dataset.Count)
-            throw new ArgumentException($"The lengths [{string.Join(", ", lengths)}] must be non-negative and sum to the dataset's {dataset.Count} samples.", nameof(lengths));
+            throw new ArgumentException(Messages.Format(Messages.SplitLengths, string.Join(", ", lengths), dataset.Count), nameof(lengths));
         long[] order = TorchPermutation.RandPerm(dataset.Count, seed);
         var result = new Subset[lengths.Count];
         long offset = 0;
@@ -91,7 +91,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(fractions);
         if (fractions.Any(f => f < 0 || f > 1) || Math.Abs(fractions.Sum() - 1) > 1e-9)
-            throw new ArgumentException("The fractions must lie in [0, 1] and sum to 1.", nameof(fractions));
+            throw new ArgumentException(Messages.SplitFractions, nameof(fractions));
         long count = dataset.Count;
         long[] lengths = fractions.Select(f => (long)Math.Floor(count * f)).ToArray();
         long remainder = count - lengths.Sum();

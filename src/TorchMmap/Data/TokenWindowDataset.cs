@@ -60,7 +60,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
         long step = stride ?? blockSize;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(step, nameof(stride));
         if (tokens.Count < (long)blockSize + 1)
-            throw new ArgumentException($"The stream has {tokens.Count} tokens; a window of {blockSize} needs {blockSize + 1} (its targets reach one token further).", nameof(tokens));
+            throw new ArgumentException(Messages.Format(Messages.WindowStreamTooShort, tokens.Count, blockSize, blockSize + 1), nameof(tokens));
         Tokens = tokens;
         BlockSize = blockSize;
         Stride = step;
@@ -105,6 +105,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     /// <returns>The sample; the caller owns its tensors.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         return BatchSample.FromBatchOfOne(GetBatch([index]));
@@ -206,7 +207,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
         for (int i = 0; i < indices.Length; i++)
         {
             if ((ulong)indices[i] >= count)
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Window index {indices[i]} at position {i} is out of range: the stream of {Tokens.Count} tokens has {Count} windows of {BlockSize} every {Stride} tokens.");
+                ThrowHelper.ArgumentOutOfRange(nameof(indices), indices[i], Messages.WindowIndexOutOfRange, indices[i], i, Tokens.Count, Count, BlockSize, Stride);
         }
     }
 

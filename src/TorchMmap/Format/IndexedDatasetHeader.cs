@@ -78,7 +78,7 @@ public sealed class IndexedDatasetHeader
             if (candidate.Kind == dtype.Kind && candidate.ItemSize == dtype.ItemSize && (dtype.ItemSize == 1 || !dtype.IsSwapped))
                 return code;
         }
-        throw new NotSupportedException($"A Megatron indexed dataset cannot hold {dtype}; it holds little-endian uint8, int8, int16, uint16, int32, int64, float32 or float64.");
+        throw new NotSupportedException(Messages.Format(Messages.IndexedDTypeUnsupported, dtype));
     }
 
     /// <summary>Parses the first 34 bytes of an <c>.idx</c> file of <paramref name="fileLength"/> bytes; no I/O.</summary>
@@ -92,7 +92,7 @@ public sealed class IndexedDatasetHeader
     public static IndexedDatasetHeader Parse(ReadOnlySpan<byte> header, long fileLength, IndexedDatasetConvention convention, bool multimodal, string path)
     {
         if (!Enum.IsDefined(convention))
-            throw new ArgumentOutOfRangeException(nameof(convention), convention, "Unknown dtype-code convention.");
+            throw new ArgumentOutOfRangeException(nameof(convention), convention, Messages.ConventionUnknown);
         if (fileLength < IndexedDatasetLayout.HeaderSize || header.Length < IndexedDatasetLayout.HeaderSize)
             throw new InvalidDataException(Messages.Format(Messages.IdxTooShort, path, fileLength, IndexedDatasetLayout.HeaderSize));
         ReadOnlySpan<byte> magic = header[..IndexedDatasetLayout.Magic.Length];

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Format;
 
@@ -67,7 +69,7 @@ public sealed class IndexedDatasetWriter : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentNullException.ThrowIfNull(dtype);
         if (!Enum.IsDefined(convention))
-            throw new ArgumentOutOfRangeException(nameof(convention), convention, "Unknown dtype-code convention.");
+            throw new ArgumentOutOfRangeException(nameof(convention), convention, Messages.ConventionUnknown);
         byte code = IndexedDatasetHeader.CodeOf(dtype, convention);
         NpyDType stored = IndexedDatasetHeader.DTypeOf(code, convention)!;
         return new IndexedDatasetWriter(prefix, PendingFile.Create(prefix + ".bin", 0, BufferSize), stored, convention, multimodal);
@@ -79,10 +81,11 @@ public sealed class IndexedDatasetWriter : IDisposable
     /// <exception cref="ArgumentException">The dtype is not an integer type, or a value does not fit it (nothing is written then).</exception>
     /// <exception cref="InvalidOperationException">The writer is completed, or a mode is given for a dataset without modes.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take integer or float spans, so no call binds to both; the optional mode comes last in each, as in Megatron's add_item.")]
     public void AddSequence(ReadOnlySpan<long> values, sbyte mode = 0)
     {
         if (DType.Kind is not (NpyKind.SignedInteger or NpyKind.UnsignedInteger))
-            throw new ArgumentException($"'{Prefix}.bin' holds {DType}; add its sequences as double values.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.IndexedWriterAddDoubles, Prefix, DType), nameof(values));
         (long min, long max) = DType.ItemSize switch
         {
             1 => DType.Kind == NpyKind.SignedInteger ? (sbyte.MinValue, sbyte.MaxValue) : (0L, (long)byte.MaxValue),
@@ -93,7 +96,7 @@ public sealed class IndexedDatasetWriter : IDisposable
         for (int i = 0; i < values.Length; i++)
         {
             if (values[i] < min || values[i] > max)
-                throw new ArgumentException($"Value {values[i]} at position {i} does not fit {DType} of '{Prefix}.bin'.", nameof(values));
+                throw new ArgumentException(Messages.Format(Messages.IndexedWriterValueOutside, values[i], i, DType, Prefix), nameof(values));
         }
         PendingFile bin = BeginSequence(mode);
         int chunk = _scratch.Length / DType.ItemSize;
@@ -123,10 +126,11 @@ public sealed class IndexedDatasetWriter : IDisposable
     /// <exception cref="ArgumentException">The dtype is not a float type.</exception>
     /// <exception cref="InvalidOperationException">The writer is completed, or a mode is given for a dataset without modes.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take integer or float spans, so no call binds to both; the optional mode comes last in each, as in Megatron's add_item.")]
     public void AddSequence(ReadOnlySpan<double> values, sbyte mode = 0)
     {
         if (DType.Kind != NpyKind.Float)
-            throw new ArgumentException($"'{Prefix}.bin' holds {DType}; add its sequences as long values.", nameof(values));
+            throw new ArgumentException(Messages.Format(Messages.IndexedWriterAddLongs, Prefix, DType), nameof(values));
         PendingFile bin = BeginSequence(mode);
         int chunk = _scratch.Length / DType.ItemSize;
         for (int start = 0; start < values.Length; start += chunk)
@@ -204,7 +208,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     {
         PendingFile bin = ThrowIfNotWritable();
         if (mode != 0 && !Multimodal)
-            throw new InvalidOperationException($"'{Prefix}.idx' is written without modes; create the writer with multimodal: true.");
+            throw new InvalidOperationException(Messages.Format(Messages.IndexedWriterNoModes, Prefix));
         return bin;
     }
 
@@ -244,7 +248,7 @@ public sealed class IndexedDatasetWriter : IDisposable
     private PendingFile ThrowIfNotWritable()
     {
         if (_completed)
-            throw new InvalidOperationException($"The writer for '{Prefix}' is already completed.");
-        return _bin ?? throw new ObjectDisposedException(nameof(IndexedDatasetWriter), $"The writer for '{Prefix}' has been disposed.");
+            throw new InvalidOperationException(Messages.Format(Messages.WriterCompleted, Prefix));
+        return _bin ?? throw new ObjectDisposedException(nameof(IndexedDatasetWriter), Messages.Format(Messages.WriterDisposed, Prefix));
     }
 }

@@ -70,7 +70,7 @@ public sealed class LlmcShardHeader
             return ForGpt2(tokenCount);
         if (dtype.Equals(LittleUInt32))
             return ForLlama3(tokenCount);
-        throw new ArgumentException($"llm.c shards hold little-endian uint16 (GPT-2) or uint32 (Llama 3) tokens, not {dtype}.", nameof(dtype));
+        throw new ArgumentException(Messages.Format(Messages.LlmcDTypeUnsupported, dtype), nameof(dtype));
     }
 
     /// <summary>Parses and validates the first bytes of a shard.</summary>
@@ -127,7 +127,7 @@ public sealed class LlmcShardHeader
     public void WriteTo(Span<byte> destination)
     {
         if (destination.Length < LlmcLayout.HeaderBytes)
-            throw new ArgumentException($"The destination needs {LlmcLayout.HeaderBytes} bytes.", nameof(destination));
+            throw new ArgumentException(Messages.Format(Messages.DestinationTooSmall, LlmcLayout.HeaderBytes), nameof(destination));
         destination[..LlmcLayout.HeaderBytes].Clear();
         BinaryPrimitives.WriteInt32LittleEndian(destination[(LlmcLayout.MagicIndex * 4)..], Magic);
         BinaryPrimitives.WriteInt32LittleEndian(destination[(LlmcLayout.VersionIndex * 4)..], Version);

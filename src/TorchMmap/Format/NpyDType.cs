@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using TorchMmap.Internal;
 using TorchSharp;
 
 namespace TorchMmap.Format;
@@ -101,8 +102,8 @@ public sealed class NpyDType : IEquatable<NpyDType>
         return result switch
         {
             ParseResult.Ok => dtype!,
-            ParseResult.Unsupported => throw new NotSupportedException($"The dtype '{descr}' cannot be loaded: {reason}."),
-            _ => throw new FormatException($"'{descr}' is not a NumPy array-protocol type string."),
+            ParseResult.Unsupported => throw new NotSupportedException(Messages.Format(Messages.DTypeUnsupported, descr, reason)),
+            _ => throw new FormatException(Messages.Format(Messages.DescrNotTypeString, descr)),
         };
     }
 
@@ -133,7 +134,7 @@ public sealed class NpyDType : IEquatable<NpyDType>
         torch.ScalarType.Float64 => Float64,
         torch.ScalarType.ComplexFloat32 => Complex64,
         torch.ScalarType.ComplexFloat64 => Complex128,
-        _ => throw new NotSupportedException($"Tensors of {scalarType} have no NumPy dtype to save as."),
+        _ => throw new NotSupportedException(Messages.Format(Messages.ScalarTypeNoDType, scalarType)),
     };
 
     /// <inheritdoc />

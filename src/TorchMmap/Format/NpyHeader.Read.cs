@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Text;
 using TorchMmap.Internal;
@@ -18,6 +19,7 @@ public sealed partial class NpyHeader
     /// <exception cref="InvalidDataException">The file is not a well-formed .npy file, or its data is shorter than the shape needs.</exception>
     /// <exception cref="NotSupportedException">The file is well formed but its dtype cannot be loaded.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a path or a stream as their first parameter, so no call binds to both; the optional options come last in each, as NpyArray.Open does.")]
     public static NpyHeader Read(string path, NpyReadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -37,11 +39,12 @@ public sealed partial class NpyHeader
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable.</exception>
     /// <exception cref="InvalidDataException">The bytes are not a well-formed .npy header.</exception>
     /// <exception cref="NotSupportedException">The header is well formed but its dtype cannot be loaded.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a path or a stream as their first parameter, so no call binds to both; the optional options come last in each, as NpyArray.Open does.")]
     public static NpyHeader Read(Stream stream, string? name = null, NpyReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead)
-            throw new ArgumentException("The stream must be readable.", nameof(stream));
+            throw new ArgumentException(Messages.StreamNotReadable, nameof(stream));
         name ??= "stream";
         options ??= NpyReadOptions.Default;
         long start = stream.CanSeek ? stream.Position : 0;

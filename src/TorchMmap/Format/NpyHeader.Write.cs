@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Format;
 
@@ -19,7 +20,7 @@ public sealed partial class NpyHeader
         foreach (long d in shape)
             ArgumentOutOfRangeException.ThrowIfNegative(d, nameof(shape));
         if (!NpyShape.TryGetSize(shape, dtype.ItemSize, out _, out _))
-            throw new ArgumentOutOfRangeException(nameof(shape), $"The shape {FormatShape(shape)} of {dtype} overflows a 64-bit byte count.");
+            throw new ArgumentOutOfRangeException(nameof(shape), Messages.Format(Messages.HeaderShapeOverflow, FormatShape(shape), dtype));
         string text = FormatDict(dtype.Descr, fortranOrder, shape);
         // Version 1.0 when the padded header fits its uint16 length field, as NumPy chooses.
         Version version = PaddedLength(Encoding.Latin1.GetByteCount(text), NpyLayout.PreambleLengthV1) <= NpyLayout.MaxHeaderLengthV1 ? new Version(1, 0) : new Version(2, 0);
@@ -35,7 +36,7 @@ public sealed partial class NpyHeader
     {
         NpyHeader created = Create(DType, shape, FortranOrder);
         if (created.HeaderLength != HeaderLength || created.Version != Version)
-            throw new ArgumentOutOfRangeException(nameof(shape), "The new shape's header does not fit in the space of the old one.");
+            throw new ArgumentOutOfRangeException(nameof(shape), Messages.HeaderNoRoom);
         return created;
     }
 
@@ -57,7 +58,7 @@ public sealed partial class NpyHeader
     public void WriteTo(Span<byte> destination)
     {
         if (destination.Length < EncodedLength)
-            throw new ArgumentException($"The destination needs {EncodedLength} bytes.", nameof(destination));
+            throw new ArgumentException(Messages.Format(Messages.DestinationTooSmall, EncodedLength), nameof(destination));
         NpyLayout.Magic.CopyTo(destination);
         destination[NpyLayout.MajorVersionOffset] = (byte)Version.Major;
         destination[NpyLayout.MinorVersionOffset] = 0;

@@ -41,7 +41,7 @@ internal sealed class PendingFile : IDisposable
     /// <summary>The open temporary file, positioned after what was written so far.</summary>
     /// <exception cref="ObjectDisposedException">The file was committed or disposed.</exception>
     public FileStream Stream => IsDisposed
-        ? throw new ObjectDisposedException(nameof(PendingFile), $"The file being written for '{Path}' is closed.")
+        ? throw new ObjectDisposedException(nameof(PendingFile), Messages.Format(Messages.PendingFileClosed, Path))
         : _file.Stream;
 
     /// <summary>Creates the temporary file for <paramref name="path"/> with <paramref name="headerLength"/> zero bytes reserved.</summary>
@@ -68,7 +68,7 @@ internal sealed class PendingFile : IDisposable
     {
         FileStream stream = Stream;
         if (header.Length != HeaderLength)
-            throw new ArgumentException($"The header is {header.Length} bytes; {HeaderLength} were reserved.", nameof(header));
+            throw new ArgumentException(Messages.Format(Messages.PendingHeaderLength, header.Length, HeaderLength), nameof(header));
         try
         {
             stream.Flush();

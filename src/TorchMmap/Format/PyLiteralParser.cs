@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Format;
 
@@ -36,7 +37,7 @@ internal ref struct PyLiteralParser
         object? value = parser.ParseValue(0);
         parser.SkipSpace();
         if (parser._pos != text.Length)
-            throw new PyLiteralException($"unexpected '{Printable(text[parser._pos])}' after the literal", parser._pos);
+            throw new PyLiteralException(Messages.Format(Messages.LiteralTrailing, Printable(text[parser._pos])), parser._pos);
         return value;
     }
 
@@ -71,10 +72,10 @@ internal ref struct PyLiteralParser
     private object? ParseValue(int depth)
     {
         if (depth > MaxDepth)
-            throw new PyLiteralException("nesting is too deep", _pos);
+            throw new PyLiteralException(Messages.LiteralTooDeep, _pos);
         SkipSpace();
         if (_pos >= _text.Length)
-            throw new PyLiteralException("unexpected end of header", _pos);
+            throw new PyLiteralException(Messages.LiteralEnd, _pos);
         char c = _text[_pos];
         switch (c)
         {
@@ -105,9 +106,9 @@ internal ref struct PyLiteralParser
                 return false;
             if (word.SequenceEqual("None"))
                 return null;
-            throw new PyLiteralException($"'{word.ToString()}' is a name, not a literal", start);
+            throw new PyLiteralException(Messages.Format(Messages.LiteralName, word.ToString()), start);
         }
-        throw new PyLiteralException($"unexpected '{Printable(c)}'", _pos);
+        throw new PyLiteralException(Messages.Format(Messages.LiteralUnexpected, Printable(c)), _pos);
     }
 
     private PyDict ParseDict(int depth)
@@ -125,7 +126,7 @@ internal ref struct PyLiteralParser
             int keyAt = _pos;
             object? key = ParseValue(depth + 1);
             if (key is PyDict or PyList)
-                throw new PyLiteralException("a dict key must be hashable", keyAt);
+                throw new PyLiteralException(Messages.LiteralKeyNotHashable, keyAt);
             SkipSpace();
             Expect(':');
             object? value = ParseValue(depth + 1);
@@ -222,10 +223,10 @@ internal ref struct PyLiteralParser
                 'r' => '\r',
                 '0' => '\0',
                 '\\' or '\'' or '"' => e,
-                _ => throw new PyLiteralException($"the escape '\\{Printable(e)}' is not supported", _pos - 2),
+                _ => throw new PyLiteralException(Messages.Format(Messages.LiteralEscape, Printable(e)), _pos - 2),
             });
         }
-        throw new PyLiteralException("unterminated string", start);
+        throw new PyLiteralException(Messages.LiteralUnterminatedString, start);
     }
 
     private object ParseNumber()
@@ -254,21 +255,21 @@ internal ref struct PyLiteralParser
         ReadOnlySpan<char> digits = _text[digitsStart.._pos];
         bool negative = _text[start] == '-';
         if (digits.Length == 0)
-            throw new PyLiteralException("a sign with no number", start);
+            throw new PyLiteralException(Messages.LiteralSignOnly, start);
         if (digits[0] == '_' || digits[^1] == '_' || digits.IndexOf("__") >= 0)
-            throw new PyLiteralException("misplaced '_' in a number", start);
+            throw new PyLiteralException(Messages.LiteralUnderscore, start);
         string clean = digits.ToString().Replace("_", string.Empty, StringComparison.Ordinal);
         if (isFloat)
         {
             if (!double.TryParse(clean, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
-                throw new PyLiteralException("malformed number", start);
+                throw new PyLiteralException(Messages.LiteralMalformedNumber, start);
             return negative ? -d : d;
         }
         // Python 3 rejects leading zeros in decimal integers ("007").
         if (clean.Length > 1 && clean[0] == '0' && clean.AsSpan().IndexOfAnyExcept('0') >= 0)
-            throw new PyLiteralException("leading zeros in an integer", start);
+            throw new PyLiteralException(Messages.LiteralLeadingZeros, start);
         if (clean.Length > 4000)
-            throw new PyLiteralException("an integer of over 4000 digits", start);
+            throw new PyLiteralException(Messages.LiteralIntegerTooLong, start);
         if (_allowLongSuffix && _pos < _text.Length && _text[_pos] == 'L'
             && (_pos + 1 == _text.Length || !(char.IsAsciiLetterOrDigit(_text[_pos + 1]) || _text[_pos + 1] == '_')))
             _pos++;
@@ -279,9 +280,9 @@ internal ref struct PyLiteralParser
     private void Expect(char c)
     {
         if (_pos >= _text.Length)
-            throw new PyLiteralException($"expected '{c}' but the header ended", _pos);
+            throw new PyLiteralException(Messages.Format(Messages.LiteralExpectedAtEnd, c), _pos);
         if (_text[_pos] != c)
-            throw new PyLiteralException($"expected '{c}' but found '{Printable(_text[_pos])}'", _pos);
+            throw new PyLiteralException(Messages.Format(Messages.LiteralExpected, c, Printable(_text[_pos])), _pos);
         _pos++;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Format;
 
@@ -75,10 +76,10 @@ public sealed class TokenShardWriter : ITokenSink, IDisposable
         }
         catch (FormatException e)
         {
-            throw new ArgumentException($"'{pathPattern}' is not a format string with the shard index as {{0}}: {e.Message}", nameof(pathPattern), e);
+            throw new ArgumentException(Messages.Format(Messages.ShardPatternInvalid, pathPattern, e.Message), nameof(pathPattern), e);
         }
         if (a == b)
-            throw new ArgumentException($"'{pathPattern}' gives every shard the same path; put the shard index in it as {{0}}, e.g. 'train_{{0:D6}}.bin'.", nameof(pathPattern));
+            throw new ArgumentException(Messages.Format(Messages.ShardPatternNoIndex, pathPattern), nameof(pathPattern));
         return new TokenShardWriter(pathPattern, format, dtype, tokensPerShard, firstIndex);
     }
 
@@ -94,7 +95,7 @@ public sealed class TokenShardWriter : ITokenSink, IDisposable
         for (int i = 0; i < tokens.Length; i++)
         {
             if (tokens[i] < min || tokens[i] > max)
-                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], string.Create(CultureInfo.InvariantCulture, $"Token {i} of this call is {tokens[i]}, outside the range [{min}, {max}] of {DType} for the shards '{PathPattern}'."));
+                ThrowHelper.ArgumentOutOfRange(nameof(tokens), tokens[i], Messages.ShardTokenOutsideDType, i, tokens[i], min, max, DType, PathPattern);
         }
         while (!tokens.IsEmpty)
         {
@@ -162,6 +163,6 @@ public sealed class TokenShardWriter : ITokenSink, IDisposable
     private void ThrowIfFinished()
     {
         if (_finished)
-            throw new InvalidOperationException($"The shard writer for '{PathPattern}' is completed or disposed.");
+            throw new InvalidOperationException(Messages.Format(Messages.ShardWriterClosed, PathPattern));
     }
 }

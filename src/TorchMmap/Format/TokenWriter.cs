@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Globalization;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Format;
 
@@ -73,7 +73,7 @@ public sealed class TokenWriter : ITokenSink, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(dtype);
         if (dtype.Kind is not (NpyKind.SignedInteger or NpyKind.UnsignedInteger))
-            throw new ArgumentException($"Tokens are integers; {dtype} is not an integer dtype.", nameof(dtype));
+            throw new ArgumentException(Messages.Format(Messages.TokenDTypeNotIntegerArgument, dtype), nameof(dtype));
         switch (format)
         {
             case TokenFileFormat.Llmc:
@@ -84,7 +84,7 @@ public sealed class TokenWriter : ITokenSink, IDisposable
             case TokenFileFormat.Npy:
                 return new TokenWriter(path, format, dtype, null, NpyWriter.Create(path, dtype, []));
             default:
-                throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown token file format.");
+                throw new ArgumentOutOfRangeException(nameof(format), format, Messages.TokenFormatUnknown);
         }
     }
 
@@ -170,7 +170,7 @@ public sealed class TokenWriter : ITokenSink, IDisposable
         for (int i = 0; i < tokens.Length; i++)
         {
             if (tokens[i] < MinValue || tokens[i] > MaxValue)
-                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], string.Create(CultureInfo.InvariantCulture, $"Token {offset + i} of this call is {tokens[i]}, outside the range [{MinValue}, {MaxValue}] of {DType} for '{Path}'."));
+                ThrowHelper.ArgumentOutOfRange(nameof(tokens), tokens[i], Messages.TokenOutsideDType, offset + i, tokens[i], MinValue, MaxValue, DType, Path);
         }
     }
 
@@ -178,7 +178,7 @@ public sealed class TokenWriter : ITokenSink, IDisposable
     {
         ThrowIfNotWritable();
         if (Format == TokenFileFormat.Llmc && Count + tokens.Length > int.MaxValue)
-            throw new InvalidOperationException($"An llm.c shard counts its tokens in an int32; '{Path}' cannot hold more than {int.MaxValue}. Roll over to a new shard (TokenShardWriter).");
+            throw new InvalidOperationException(Messages.Format(Messages.LlmcShardFull, Path, int.MaxValue));
         int size = DType.ItemSize;
         byte[] bytes = ArrayPool<byte>.Shared.Rent(tokens.Length * size);
         try
@@ -212,9 +212,9 @@ public sealed class TokenWriter : ITokenSink, IDisposable
     private void ThrowIfNotWritable()
     {
         if (_completed)
-            throw new InvalidOperationException($"The writer for '{Path}' is already completed.");
+            throw new InvalidOperationException(Messages.Format(Messages.WriterCompleted, Path));
         if (_disposed)
-            throw new ObjectDisposedException(nameof(TokenWriter), $"The writer for '{Path}' has been disposed.");
+            throw new ObjectDisposedException(nameof(TokenWriter), Messages.Format(Messages.WriterDisposed, Path));
     }
 
     // The token values a dtype holds (uint64 up to the largest int64, as tokens are read back as int64).

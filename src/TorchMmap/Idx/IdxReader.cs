@@ -100,7 +100,7 @@ public sealed class IdxReader : IDisposable
             return 0;
         }
         if (destination.Length < RowBytes)
-            throw new ArgumentException($"The buffer holds {destination.Length} bytes, less than one row of '{Path}' ({RowBytes} bytes).", nameof(destination));
+            throw new ArgumentException(Messages.Format(Messages.IdxBufferTooSmall, destination.Length, Path, RowBytes), nameof(destination));
         int rows = (int)Math.Min(remaining, destination.Length / RowBytes);
         Span<byte> target = destination[..checked((int)(rows * RowBytes))];
         int got = _stream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);

@@ -46,9 +46,9 @@ internal static unsafe partial class TensorMemory
     public static byte* DataPointer(Tensor tensor, string paramName)
     {
         if (tensor.device_type != DeviceType.CPU)
-            throw new ArgumentException($"The tensor must be on the CPU; it is on {tensor.device}.", paramName);
+            throw new ArgumentException(Messages.Format(Messages.TensorNotOnCpu, tensor.device), paramName);
         if (!tensor.is_contiguous())
-            throw new ArgumentException("The tensor must be contiguous; call .contiguous() first.", paramName);
+            throw new ArgumentException(Messages.TensorNotContiguous, paramName);
         if (tensor.numel() == 0)
             return null;
         return (byte*)THSTensor_data(tensor.Handle);
@@ -70,6 +70,6 @@ internal static unsafe partial class TensorMemory
         ScalarType.Int32 or ScalarType.Float32 => 4,
         ScalarType.Int64 or ScalarType.Float64 or ScalarType.ComplexFloat32 => 8,
         ScalarType.ComplexFloat64 => 16,
-        _ => throw new NotSupportedException($"Tensors of {type} are not supported."),
+        _ => throw new NotSupportedException(Messages.Format(Messages.TensorTypeUnsupported, type)),
     };
 }

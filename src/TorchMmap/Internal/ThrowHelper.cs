@@ -25,6 +25,11 @@ internal static class ThrowHelper
     public static void IndexOutOfRange(long index, int position, long length, string owner, string unit, string paramName) =>
         throw new ArgumentOutOfRangeException(paramName, index, Messages.Format(Messages.IndexOutOfRange, index, position, owner, length, unit));
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> with a message from <see cref="Messages"/>.</summary>
+    [DoesNotReturn]
+    public static void ArgumentOutOfRange(string paramName, object? actualValue, string template, params object?[] args) =>
+        throw new ArgumentOutOfRangeException(paramName, actualValue, Messages.Format(template, args));
+
     /// <summary>Throws <see cref="InvalidDataException"/> with a message from <see cref="Messages"/>.</summary>
     [DoesNotReturn]
     public static void InvalidData(string template, params object?[] args) =>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using TorchMmap.Format;
 using TorchMmap.Internal;
 
@@ -65,6 +66,7 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IOException">A file cannot be opened.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a prefix or two paths before the convention, so no call binds to both; multimodal comes last in each, as in Megatron's IndexedDataset.")]
     public static IndexedDataset Open(string prefix, IndexedDatasetConvention convention, bool multimodal = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -82,12 +84,13 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">A file is not valid (see remarks).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IOException">A file cannot be opened.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads take a prefix or two paths before the convention, so no call binds to both; multimodal comes last in each, as in Megatron's IndexedDataset.")]
     public static IndexedDataset Open(string indexPath, string dataPath, IndexedDatasetConvention convention, bool multimodal = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(indexPath);
         ArgumentException.ThrowIfNullOrEmpty(dataPath);
         if (!Enum.IsDefined(convention))
-            throw new ArgumentOutOfRangeException(nameof(convention), convention, "Unknown dtype-code convention.");
+            throw new ArgumentOutOfRangeException(nameof(convention), convention, Messages.ConventionUnknown);
         NpyArray? idx = null;
         NpyArray? bin = null;
         try
@@ -116,10 +119,11 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <returns>The first sequence and one past the last.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="document"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public (long First, long End) SequencesOf(long document)
     {
         if ((ulong)document >= (ulong)DocumentCount)
-            throw new ArgumentOutOfRangeException(nameof(document), document, $"Document {document} is out of range: '{IndexPath}' has {DocumentCount} documents.");
+            throw new ArgumentOutOfRangeException(nameof(document), document, Messages.Format(Messages.IndexedDocumentOutOfRange, document, IndexPath, DocumentCount));
         using MappedFile.Lease lease = _idx.AcquireForAccess();
         byte* p = lease.Pointer + Header.DocumentsOffset + document * 8;
         return (BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p, 8)), BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + 8, 8)));
@@ -128,6 +132,7 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <summary>The document indices as stored: <see cref="DocumentCount"/> + 1 sequence numbers, from 0 to the sequence count.</summary>
     /// <returns>A copy of the array.</returns>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public long[] ReadDocumentIndices()
     {
         long[] result = new long[Header.DocumentCount];
@@ -143,10 +148,11 @@ public sealed unsafe class IndexedDataset : IDisposable
     /// <returns>The mode.</returns>
     /// <exception cref="InvalidOperationException">The index was opened without modes.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sequence"/> is out of range.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public sbyte ModeOf(long sequence)
     {
         if (!Header.Multimodal)
-            throw new InvalidOperationException($"'{IndexPath}' was opened without modes (multimodal: false).");
+            throw new InvalidOperationException(Messages.Format(Messages.IndexedNoModes, IndexPath));
         Sequences.CheckRow(sequence);
         using MappedFile.Lease lease = _idx.AcquireForAccess();
         return ((sbyte*)(lease.Pointer + Header.ModesOffset))[sequence];

@@ -89,8 +89,9 @@ internal sealed unsafe class MappedFile : IDisposable
             view?.Dispose();
             map?.Dispose();
             file.Dispose();
-            // The runtime's message for a failed mmap ("Cannot allocate memory" under ulimit -v, say) names no file.
-            if (ex is IOException or UnauthorizedAccessException && !ex.Message.Contains(path, StringComparison.Ordinal))
+            // The runtime maps an open FileStream, so its message for a failed mmap ("Cannot allocate memory" under
+            // ulimit -v, say) never names the file.
+            if (ex is IOException or UnauthorizedAccessException)
                 throw new IOException(Messages.Format(Messages.MapFailed, path, length, ex.Message), ex);
             throw;
         }
@@ -164,7 +165,7 @@ internal sealed unsafe class MappedFile : IDisposable
         {
             int refs = Volatile.Read(ref _refs);
             if (refs == 0 || IsDisposed)
-                throw new ObjectDisposedException(nameof(NpyArray), $"The array mapped from '{Path}' has been disposed.");
+                throw new ObjectDisposedException(nameof(NpyArray), Messages.Format(Messages.ArrayDisposed, Path));
             if (Interlocked.CompareExchange(ref _refs, refs + 1, refs) == refs)
                 return;
         }

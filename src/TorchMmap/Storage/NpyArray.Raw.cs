@@ -31,7 +31,7 @@ public sealed partial class NpyArray
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(dtype);
         if (!Enum.IsDefined(mode))
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, Messages.MappingModeUnknown);
         CheckRawArguments(path, dtype, offset, shape);
         if (Directory.Exists(path))
             throw new IOException(Messages.Format(Messages.RawIsDirectory, path));
@@ -81,7 +81,7 @@ public sealed partial class NpyArray
     private static void CheckRawArguments(string path, NpyDType dtype, long offset, long[]? shape)
     {
         if (offset < 0)
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The offset into '{path}' cannot be negative.");
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, Messages.Format(Messages.RawOffsetNegative, path));
         if (shape is null)
             return;
         for (int i = 0; i < shape.Length; i++)

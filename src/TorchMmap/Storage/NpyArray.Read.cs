@@ -142,10 +142,10 @@ public sealed unsafe partial class NpyArray
     internal void CheckDestination(Tensor destination, long rows, string paramName)
     {
         if (destination.dtype != DType.ScalarType)
-            throw new ArgumentException($"The destination is {destination.dtype}; rows of '{Path}' load as {DType.ScalarType}.", paramName);
+            throw new ArgumentException(Messages.Format(Messages.DestinationType, destination.dtype, Path, DType.ScalarType), paramName);
         ReadOnlySpan<long> expected = BatchShape(rows);
         if (!destination.shape.AsSpan().SequenceEqual(expected))
-            throw new ArgumentException($"The destination has shape {Format.NpyHeader.FormatShape(destination.shape)}; {rows} rows of '{Path}' need {Format.NpyHeader.FormatShape(expected)}.", paramName);
+            throw new ArgumentException(Messages.Format(Messages.DestinationShape, Format.NpyHeader.FormatShape(destination.shape), rows, Path, Format.NpyHeader.FormatShape(expected)), paramName);
     }
 
     internal void CheckIndices(ReadOnlySpan<long> indices) =>

@@ -21,17 +21,17 @@ public sealed unsafe partial class NpyArray
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (Mode == NpyMode.ReadOnly)
-            throw new InvalidOperationException($"'{Path}' is mapped read-only; open it with NpyMode.ReadWrite or NpyMode.CopyOnWrite to write.");
+            throw new InvalidOperationException(Messages.Format(Messages.ArrayReadOnly, Path));
         long length = Length;
         long count = rows.shape.Length > 0 ? rows.shape[0] : -1;
         if (count < 0)
-            throw new ArgumentException("The rows must have a first dimension.", nameof(rows));
+            throw new ArgumentException(Messages.RowsNoFirstDimension, nameof(rows));
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start, length - count);
         CheckDestination(rows, count, nameof(rows));
 
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException($"The rows must be on the CPU; they are on {rows.device}.", nameof(rows));
+        Tensor source = rows.device_type == DeviceType.CPU ? rows.contiguous() : throw new ArgumentException(Messages.Format(Messages.WriterRowsDevice, rows.device), nameof(rows));
         byte* src = TensorMemory.DataPointer(source, nameof(rows));
         if (src == null)
             return;
@@ -97,5 +97,5 @@ public sealed unsafe partial class NpyArray
     }
 
     private void ThrowUnrepresentable(long element, string paramName) =>
-        throw new ArgumentException($"Element {element} of the rows is out of range for the dtype {DType} of '{Path}'.", paramName);
+        throw new ArgumentException(Messages.Format(Messages.RowsElementOutOfRange, element, DType, Path), paramName);
 }

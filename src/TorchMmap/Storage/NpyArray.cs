@@ -133,7 +133,7 @@ public sealed partial class NpyArray : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!Enum.IsDefined(mode))
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, Messages.MappingModeUnknown);
         FileStream stream = OpenStream(path, mode);
         try
         {
@@ -215,7 +215,7 @@ public sealed partial class NpyArray : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(name);
         if (!Enum.IsDefined(mode))
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown mapping mode.");
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, Messages.MappingModeUnknown);
         if (mode == NpyMode.ReadWrite)
             throw new ArgumentException(Messages.Format(Messages.NpzReadWrite, path, name), nameof(mode));
         FileStream stream = OpenStream(path, mode);

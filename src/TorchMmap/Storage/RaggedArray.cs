@@ -130,11 +130,11 @@ public sealed unsafe partial class RaggedArray : IDisposable
     {
         ArgumentNullException.ThrowIfNull(shards);
         if (shards.Count == 0 || shards.Any(s => s is null))
-            throw new ArgumentException("A concatenation needs at least one shard, and no null ones.", nameof(shards));
+            throw new ArgumentException(Messages.RaggedNoShards, nameof(shards));
         // Integer shards may differ in width (reads widen them all to int64); other values must match exactly.
         bool integers = shards.All(s => s.HasIntegerValues);
         if (!integers && shards.FirstOrDefault(s => !s.DType.Equals(shards[0].DType)) is RaggedArray other)
-            throw new ArgumentException($"The shard '{other.IndexPath}' holds {other.DType} values; '{shards[0].IndexPath}' holds {shards[0].DType}. Shards hold one dtype, or integers of any width.", nameof(shards));
+            throw new ArgumentException(Messages.Format(Messages.RaggedShardDType, other.IndexPath, other.DType, shards[0].IndexPath, shards[0].DType), nameof(shards));
         return new RaggedArray(shards.ToArray(), ownsShards);
     }
 
@@ -143,6 +143,7 @@ public sealed unsafe partial class RaggedArray : IDisposable
     /// <returns>Its number of values.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public long LengthOf(long row)
     {
         CheckRow(row);
@@ -181,7 +182,7 @@ public sealed unsafe partial class RaggedArray : IDisposable
     public void CopyRaw<T>(long row, long offset, Span<T> destination) where T : unmanaged
     {
         if (sizeof(T) != DType.ItemSize)
-            throw new ArgumentException($"{typeof(T).Name} is {sizeof(T)} bytes; values of {DType} are {DType.ItemSize}.", nameof(destination));
+            throw new ArgumentException(Messages.Format(Messages.RaggedElementSize, typeof(T).Name, sizeof(T), DType, DType.ItemSize), nameof(destination));
         CheckRow(row);
         if (_shards is not null)
         {
@@ -192,7 +193,7 @@ public sealed unsafe partial class RaggedArray : IDisposable
         using Reader reader = OpenReader();
         reader.Range(row, out long start, out long length);
         if (offset < 0 || offset > length - destination.Length)
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Values [{offset}, {offset + destination.Length}) are outside row {row} of {length} values.");
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, Messages.Format(Messages.RaggedValuesOutsideRow, offset, offset + destination.Length, row, length));
         byte* src = reader.ValuesPointer + (start + offset) * DType.ItemSize;
         new ReadOnlySpan<T>(src, destination.Length).CopyTo(destination);
     }
@@ -280,13 +281,13 @@ public sealed unsafe partial class RaggedArray : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if ((ulong)row >= (ulong)Count)
-            throw new ArgumentOutOfRangeException(nameof(row), row, $"Row {row} is out of range: '{IndexPath}' describes {Count} rows.");
+            throw new ArgumentOutOfRangeException(nameof(row), row, Messages.Format(Messages.RaggedRowOutOfRange, row, IndexPath, Count));
     }
 
     internal void CheckInteger()
     {
         if (!HasIntegerValues)
-            throw new NotSupportedException($"The values of '{Values.Path}' are {DType}; only integer values (token ids) are widened to int64.");
+            throw new NotSupportedException(Messages.Format(Messages.RaggedNotInteger, Values.Path, DType));
     }
 
     private static RaggedArray OpenPair(string valuesPath, string indexPath, bool lengths)

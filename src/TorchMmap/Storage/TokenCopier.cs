@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using TorchMmap.Format;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Storage;
 
@@ -68,7 +69,7 @@ internal static unsafe class TokenCopier
                 }
                 return -1;
             default:
-                throw new NotSupportedException($"Tokens of {dtype} are not integers.");
+                throw new NotSupportedException(Messages.Format(Messages.TokensNotIntegers, dtype));
         }
     }
 

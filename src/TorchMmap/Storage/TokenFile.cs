@@ -1,4 +1,3 @@
-using System.Globalization;
 using TorchMmap.Format;
 using TorchMmap.Internal;
 
@@ -55,13 +54,13 @@ public sealed class TokenFile : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (dtype is not null && format != TokenFileFormat.Raw)
-            throw new ArgumentException($"A {format} token file records its own dtype; '{dtype}' applies to raw files only.", nameof(dtype));
+            throw new ArgumentException(Messages.Format(Messages.TokenFileRecordsDType, format, dtype), nameof(dtype));
         return format switch
         {
             TokenFileFormat.Raw => OpenRaw(path, dtype is null ? LlmcShardHeader.LittleUInt16 : ParseDType(dtype)),
             TokenFileFormat.Npy => OpenNpy(path),
             TokenFileFormat.Llmc => OpenLlmc(path),
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown token file format."),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, Messages.TokenFormatUnknown),
         };
     }
 
@@ -87,7 +86,7 @@ public sealed class TokenFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(dtype);
         if (dtype.Kind is not (NpyKind.SignedInteger or NpyKind.UnsignedInteger))
-            throw new ArgumentException($"Tokens are integers; {dtype} is not an integer dtype.", nameof(dtype));
+            throw new ArgumentException(Messages.Format(Messages.TokenDTypeNotIntegerArgument, dtype), nameof(dtype));
         return new TokenFile(NpyArray.OpenRaw(path, dtype, NpyMode.ReadOnly, offset), TokenFileFormat.Raw, null);
     }
 
@@ -157,7 +156,7 @@ public sealed class TokenFile : IDisposable
         if (descr is "u8" or "<u8" or "=u8" or "|u8" or ">u8")
             return NpyDType.UInt64Tokens(descr[0] == '>' ? NpyByteOrder.Big : descr[0] == '<' ? NpyByteOrder.Little : BitConverter.IsLittleEndian ? NpyByteOrder.Little : NpyByteOrder.Big);
         if (!NpyDType.TryParse(descr, out NpyDType? parsed) || parsed.Kind is not (NpyKind.SignedInteger or NpyKind.UnsignedInteger))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"'{dtype}' is not an integer dtype (uint8, uint16, uint32, uint64, int8, int16, int32, int64 or a type string such as '<u2')."), nameof(dtype));
+            throw new ArgumentException(Messages.Format(Messages.TokenDTypeNameNotInteger, dtype), nameof(dtype));
         return parsed;
     }
 

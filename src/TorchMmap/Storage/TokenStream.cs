@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using TorchMmap.Format;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Storage;
 
@@ -45,7 +46,7 @@ public sealed unsafe class TokenStream : IDisposable
     {
         ArgumentNullException.ThrowIfNull(paths);
         if (paths.Count == 0)
-            throw new ArgumentException("A token stream needs at least one file.", nameof(paths));
+            throw new ArgumentException(Messages.TokenStreamNoFiles, nameof(paths));
         var opened = new List<TokenFile>(paths.Count);
         try
         {
@@ -86,7 +87,7 @@ public sealed unsafe class TokenStream : IDisposable
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0 || files.Any(f => f is null))
-            throw new ArgumentException("A token stream needs at least one file, and no null ones.", nameof(files));
+            throw new ArgumentException(Messages.TokenStreamNoFilesOrNull, nameof(files));
         return new TokenStream(files.ToArray(), ownsFiles);
     }
 
@@ -166,7 +167,7 @@ public sealed unsafe class TokenStream : IDisposable
     internal void CheckRange(long start, long count, string paramName)
     {
         if (start < 0 || count < 0 || start > Count - count)
-            throw new ArgumentOutOfRangeException(paramName, start, $"Tokens [{start}, {start + count}) are outside the stream of {Count} tokens ({_files[0].Path}{(_files.Length > 1 ? $" and {_files.Length - 1} more files" : "")}).");
+            throw new ArgumentOutOfRangeException(paramName, start, Messages.Format(Messages.TokenStreamRangeOutside, start, start + count, Count, _files[0].Path, (_files.Length > 1 ? $" and {_files.Length - 1} more files" : "")));
     }
 
     /// <summary>Widens tokens [start, start + count) to <paramref name="dst"/>, taking a lease on each file the range touches

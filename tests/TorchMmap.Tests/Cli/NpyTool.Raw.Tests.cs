@@ -30,6 +30,7 @@ m.flush()
         return path;
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void InfoHeadStats_RawOptions_ReadTheFileAsNpMemmapDoes()
     {
@@ -63,6 +64,7 @@ m.flush()
         Assert.Contains("shape:         (4,) (inferred from the file size)", stdout);
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void Info_RawLayoutTheFileCannotHold_IsInvalidNamingTheFile()
     {

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace TorchMmap.Tests.Data;
 
 /// <summary>The same run in Python and .NET sees the same batches: checked against real PyTorch reading the same files.</summary>
+[Trait("Requires", "python")]
 public sealed class NpyDataLoaderPyTorchTests : IDisposable
 {
     private readonly DataFiles _files = new();

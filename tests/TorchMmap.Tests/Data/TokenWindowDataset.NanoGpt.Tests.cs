@@ -8,6 +8,7 @@ namespace TorchMmap.Tests.Data;
 
 /// <summary>nanoGPT's <c>get_batch</c>, run by real PyTorch on the same file, against a loader over stride-1 windows with a
 /// <see cref="RandIntSampler"/>: batch for batch, <c>x</c> and <c>y</c> equal.</summary>
+[Trait("Requires", "python")]
 public sealed class TokenWindowDatasetNanoGptTests : IDisposable
 {
     // train.py's get_batch, with the global generator seeded once as train.py does (torch.manual_seed).

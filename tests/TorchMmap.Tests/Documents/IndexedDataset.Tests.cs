@@ -37,6 +37,7 @@ public sealed class IndexedDatasetTests : IDisposable
         Assert.Equal((2L, 3L), data.SequencesOf(1));
     }
 
+    [Trait("Requires", "python")]
     [Theory]
     [InlineData("uint8", 1)]
     [InlineData("int8", 2)]
@@ -52,6 +53,7 @@ public sealed class IndexedDatasetTests : IDisposable
         AssertContent(data);
     }
 
+    [Trait("Requires", "python")]
     [Theory]
     [InlineData(IndexedDatasetConvention.Megatron, "float64", 6)]
     [InlineData(IndexedDatasetConvention.Megatron, "float32", 7)]
@@ -78,6 +80,7 @@ public sealed class IndexedDatasetTests : IDisposable
         }
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void Open_FloatFileUnderTheOtherConvention_ReadsOtherWidthAndIsRefusedOrDifferent()
     {
@@ -89,6 +92,7 @@ public sealed class IndexedDatasetTests : IDisposable
         Assert.Throws<InvalidDataException>(() => IndexedDataset.Open(PythonWrite("conv32", "float32", 7), IndexedDatasetConvention.GptNeoX));
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void Open_MultimodalIndex_ReadsModesOnlyWhenAsked()
     {
@@ -102,6 +106,7 @@ public sealed class IndexedDatasetTests : IDisposable
             Assert.Equal(sequences[i].Length % 3, data.ModeOf(i));
     }
 
+    [Trait("Requires", "python")]
     [Theory]
     [InlineData(IndexedDatasetConvention.Megatron, false)]
     [InlineData(IndexedDatasetConvention.GptNeoX, true)]

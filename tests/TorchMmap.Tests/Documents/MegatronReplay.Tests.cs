@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace TorchMmap.Tests.Documents;
 
+[Trait("Requires", "python")]
 public sealed class MegatronReplayTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("torchmmap-megatron-").FullName;

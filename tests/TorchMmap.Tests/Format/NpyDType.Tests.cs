@@ -45,6 +45,7 @@ public sealed class NpyDTypeTests
         Assert.False(NpyDType.TryParse(descr, out _));
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void Parse_DescrsNumPyAccepts_GiveNumPysDtypeOrARefusalNamingIt()
     {

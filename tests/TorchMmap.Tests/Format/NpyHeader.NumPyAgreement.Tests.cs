@@ -8,6 +8,7 @@ namespace TorchMmap.Tests.Format;
 /// accept NumPy accepts with the same dtype and shape, and every file we refuse as malformed NumPy refuses too (bar the
 /// places we are deliberately stricter).
 /// </summary>
+[Trait("Requires", "python")]
 public sealed class NpyHeaderNumPyAgreementTests : IDisposable
 {
     private const string Script = """

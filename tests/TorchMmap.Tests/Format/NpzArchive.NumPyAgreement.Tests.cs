@@ -9,6 +9,7 @@ namespace TorchMmap.Tests.Format;
 /// Archives that zip readers can read more than one way, each built by Python's zipfile and read by real NumPy
 /// (<c>dict(np.load(path))</c>): the library must read the same arrays, and leak nothing.
 /// </summary>
+[Trait("Requires", "python")]
 public sealed class NpzArchiveNumPyAgreementTests : IDisposable
 {
     // Builds the archive at argv[1] with the case's Python code, then prints what dict(np.load(path)) holds. NumPy's own

@@ -49,6 +49,7 @@ np.asarray(t).astype(np.uint64).astype(np.int64).tofile(out)
         return tokens;
     }
 
+    [Trait("Requires", "python")]
     [Theory]
     [InlineData(TokenFileFormat.Llmc, "<u2")]
     [InlineData(TokenFileFormat.Llmc, "<u4")]
@@ -145,6 +146,7 @@ np.asarray(t).astype(np.uint64).astype(np.int64).tofile(out)
         Assert.Throws<InvalidOperationException>(() => writer.Complete());
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void ShardWriter_RollsOverEveryNTokens_AndTheShardsReadBackAsTheStream()
     {

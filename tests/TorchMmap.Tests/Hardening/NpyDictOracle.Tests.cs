@@ -8,6 +8,7 @@ namespace TorchMmap.Tests.Hardening;
 /// Checks the fuzzer's oracle against the reference: the header dicts it generates as valid must load in real NumPy as the
 /// same dtype, shape and order, and those it generates as malformed must make NumPy raise too.
 /// </summary>
+[Trait("Requires", "python")]
 public sealed partial class NpyDictOracleTests
 {
     [System.Text.RegularExpressions.GeneratedRegex(@"'shape'\s*:\s*\([^)]*-\d|""shape""\s*:\s*\([^)]*-\d")]

@@ -76,6 +76,7 @@ public sealed class IdxConverterTests : IDisposable
         Assert.Single(Directory.GetFiles(_files.Dir));
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void Convert_GzipImagesAndLabels_NumPyReadsTheSameValuesFromTheIdxBytes()
     {

@@ -75,6 +75,7 @@ json.dump(cases, open(os.path.join(out, 'cases.json'), 'w'))
     public sealed record RawCase(string File, string Descr, long Offset, bool Fortran, long[]? Shape, string Loaded);
 }
 
+[Trait("Requires", "python")]
 public sealed class NpyArrayRawTests : IClassFixture<NpyArrayRawNumPyFiles>, IDisposable
 {
     private readonly NpyArrayRawNumPyFiles _numpy;

@@ -6,6 +6,7 @@ namespace TorchMmap.Tests.Storage;
 
 /// <summary>Files NumPy wrote, read through every path: whole loads, row ranges, gathers and .npz archives.</summary>
 [Collection(NumPyFilesCollection.Name)]
+[Trait("Requires", "python")]
 public sealed class NumPyFilesReadTests(NumPyFiles files)
 {
     private byte[] Raw(string name) => File.ReadAllBytes(files.PathOf(name + ".raw"));

@@ -11,6 +11,7 @@ namespace TorchMmap.Tests.Storage;
 /// and <see cref="NpyArray.Create"/> are loaded by real NumPy in one Python run, which compares dtype, shape, order
 /// and every byte of the values, and for .npy files also the whole file against what <c>np.save</c> writes.
 /// </summary>
+[Trait("Requires", "python")]
 public sealed class NumPyReadBackTests : IDisposable
 {
     private const string CheckScript = """

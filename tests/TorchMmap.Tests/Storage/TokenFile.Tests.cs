@@ -87,6 +87,7 @@ json.dump(cases, open(os.path.join(out, 'cases.json'), 'w'))
     public sealed record TokenCase(string File, string Format, string? Dtype, long Count);
 }
 
+[Trait("Requires", "python")]
 public sealed class TokenFileTests : IClassFixture<TokenNumPyFiles>, IDisposable
 {
     private readonly TokenNumPyFiles _numpy;

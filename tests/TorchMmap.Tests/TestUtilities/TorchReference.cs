@@ -9,8 +9,14 @@ namespace TorchMmap.Tests;
 /// </summary>
 internal static class TorchReference
 {
-    /// <summary>The interpreter that has PyTorch installed.</summary>
-    public const string PythonPath = "/usr/bin/python3";
+    /// <summary>
+    /// The interpreter that has NumPy and PyTorch installed: <c>/usr/bin/python3</c>, or the one
+    /// <c>TORCHMMAP_TEST_PYTHON</c> names (a missing path shows that <c>--filter "Requires!=python"</c> leaves out every
+    /// test that needs it).
+    /// </summary>
+    public static readonly string PythonPath = Environment.GetEnvironmentVariable("TORCHMMAP_TEST_PYTHON") is { Length: > 0 } path
+        ? path
+        : "/usr/bin/python3";
 
     private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromMinutes(2);
 

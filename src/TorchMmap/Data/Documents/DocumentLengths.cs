@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using TorchMmap.Storage;
 
 namespace TorchMmap.Data;
@@ -9,7 +10,7 @@ internal static class DocumentLengths
     public static int[] All(RaggedArray documents, int cap)
     {
         if (documents.Count > Array.MaxLength)
-            throw new NotSupportedException($"'{documents.IndexPath}' has {documents.Count} documents; packing plans hold at most {Array.MaxLength}.");
+            throw new NotSupportedException(Messages.Format(Messages.DocumentsTooManyToPack, documents.IndexPath, documents.Count, Array.MaxLength));
         int[] lengths = new int[documents.Count];
         using RaggedArray.Reader reader = documents.OpenReader();
         for (int i = 0; i < lengths.Length; i++)
@@ -21,7 +22,7 @@ internal static class DocumentLengths
     public static long[] PrefixSums(RaggedArray documents)
     {
         if (documents.Count > Array.MaxLength)
-            throw new NotSupportedException($"'{documents.IndexPath}' has {documents.Count} documents; packing plans hold at most {Array.MaxLength}.");
+            throw new NotSupportedException(Messages.Format(Messages.DocumentsTooManyToPack, documents.IndexPath, documents.Count, Array.MaxLength));
         long[] ends = new long[documents.Count];
         using RaggedArray.Reader reader = documents.OpenReader();
         long total = 0;

@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public static class DocumentMasks
     {
         ArgumentNullException.ThrowIfNull(cuSeqlens);
         if (cuSeqlens.dim() != 2)
-            throw new ArgumentException($"cu_seqlens must be (B, T + 1); it has shape [{string.Join(", ", cuSeqlens.shape)}].", nameof(cuSeqlens));
+            throw new ArgumentException(Messages.Format(Messages.CuSeqlensShape, string.Join(", ", cuSeqlens.shape)), nameof(cuSeqlens));
         long t = cuSeqlens.shape[1] - 1;
         using DisposeScope scope = torch.NewDisposeScope();
         // Position j is in segment k when k boundaries (after the leading 0) lie at or before it.

@@ -157,6 +157,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     /// <returns>The segments; their lengths add up to at most T + 1.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public DocumentSegment[] SegmentsOf(long index)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -172,6 +173,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     /// <returns>The sample; the caller owns its tensors.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         return BatchSample.FromBatchOfOne(GetBatch([index]));
@@ -282,7 +284,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
             PackingMode.Split => new SplitPackingPlan(documents, blockSize),
             PackingMode.Aligned => new AlignedPackingPlan(documents, blockSize),
             PackingMode.BestFit => new BestFitPackingPlan(documents, blockSize),
-            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown packing mode."),
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, Messages.PackingModeUnknown),
         };
     }
 
@@ -291,7 +293,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
         for (int i = 0; i < indices.Length; i++)
         {
             if ((ulong)indices[i] >= (ulong)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Sequence index {indices[i]} at position {i} is out of range: the packing {_plan.Description} of '{Documents.IndexPath}' has {Count} sequences.");
+                ThrowHelper.ArgumentOutOfRange(nameof(indices), indices[i], Messages.SequenceIndexOutOfRange, indices[i], i, _plan.Description, Documents.IndexPath, Count);
         }
     }
 

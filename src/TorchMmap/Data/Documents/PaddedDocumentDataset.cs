@@ -48,9 +48,9 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
         if (columns is not null)
         {
             if (columns.Count != documents.Count)
-                throw new ArgumentException($"The columns have {columns.Count} rows; '{documents.IndexPath}' has {documents.Count} documents.", nameof(columns));
+                throw new ArgumentException(Messages.Format(Messages.PaddedColumnsLength, columns.Count, documents.IndexPath, documents.Count), nameof(columns));
             if (columns.Names.FirstOrDefault(own.Contains) is string clash)
-                throw new ArgumentException($"The column '{clash}' has a name the padded layout uses.", nameof(columns));
+                throw new ArgumentException(Messages.Format(Messages.PaddedColumnNameClash, clash), nameof(columns));
         }
         Documents = documents;
         MaxLength = maxLength;
@@ -103,6 +103,7 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
     /// <returns>The sample; the caller owns its tensors.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public override Dictionary<string, Tensor> GetTensor(long index)
     {
         return BatchSample.FromBatchOfOne(GetBatch([index]));
@@ -212,7 +213,7 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
         for (int i = 0; i < indices.Length; i++)
         {
             if ((ulong)indices[i] >= (ulong)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Document index {indices[i]} at position {i} is out of range: '{Documents.IndexPath}' has {Count} documents.");
+                ThrowHelper.ArgumentOutOfRange(nameof(indices), indices[i], Messages.DocumentIndexOutOfRange, indices[i], i, Documents.IndexPath, Count);
         }
     }
 }

@@ -122,6 +122,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
     /// <summary>The share of real tokens over all batches.</summary>
     /// <returns>The statistics of the whole grouping.</returns>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public PackingStatistics ComputeStatistics()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -150,6 +151,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
     /// <returns>The batch; the caller owns its tensors.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
+    /// <exception cref="InvalidDataException">A file was truncated after it was opened.</exception>
     public override Dictionary<string, Tensor> GetTensor(long index) => GetBatch([index]);
 
     /// <summary>Copies the documents of the batches at <paramref name="indices"/> into new tensors, padded to the longest.</summary>
@@ -165,7 +167,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
         for (int i = 0; i < indices.Length; i++)
         {
             if ((ulong)indices[i] >= (ulong)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Batch index {indices[i]} at position {i} is out of range: the grouping of '{Documents.IndexPath}' has {Count} batches.");
+                ThrowHelper.ArgumentOutOfRange(nameof(indices), indices[i], Messages.BatchIndexOutOfRange, indices[i], i, Documents.IndexPath, Count);
             rows += _first[indices[i] + 1] - _first[indices[i]];
         }
         long[] documents = ArrayPool<long>.Shared.Rent(rows);

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Data;
 
@@ -83,7 +84,7 @@ public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize,
                 string missing = rank is null ? launcher.Rank : launcher.Size;
                 string present = string.Join(", ", launcher.Names.Where(n => Get(variables, n) is not null));
                 throw new ArgumentException(
-                    $"The {launcher.Name} launcher variables are partial: {present} set but {missing} is not; set both {launcher.Rank} and {launcher.Size}, or pass num_replicas and rank explicitly.",
+                    Messages.Format(Messages.LaunchVariablesPartial, launcher.Name, present, missing, launcher.Rank, launcher.Size),
                     nameof(variables));
             }
 
@@ -92,7 +93,7 @@ public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize,
             if (worldSize < 1 || globalRank < 0 || globalRank >= worldSize)
             {
                 throw new ArgumentException(
-                    $"The {launcher.Name} launcher variables are inconsistent: {launcher.Rank}={globalRank} and {launcher.Size}={worldSize}; the rank must be in [0, {launcher.Size} - 1] and {launcher.Size} at least 1.",
+                    Messages.Format(Messages.LaunchRankInconsistent, launcher.Name, launcher.Rank, globalRank, launcher.Size, worldSize, launcher.Size, launcher.Size),
                     nameof(variables));
             }
 
@@ -104,7 +105,7 @@ public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize,
                     ? $"{launcher.LocalRank}={local} with {launcher.Size}={worldSize}"
                     : $"{launcher.LocalRank}={(local is null ? "unset" : local)} and {launcher.LocalSize}={localWorld} with {launcher.Size}={worldSize}";
                 throw new ArgumentException(
-                    $"The {launcher.Name} launcher variables are inconsistent: {localText}; the local rank must be below the local world size, which must be between 1 and the world size.",
+                    Messages.Format(Messages.LaunchLocalRankInconsistent, launcher.Name, localText),
                     nameof(variables));
             }
 
@@ -121,7 +122,7 @@ public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize,
     {
         if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int parsed))
         {
-            throw new ArgumentException($"The {name} environment variable is '{value}', which is not an integer; fix it or pass num_replicas and rank explicitly.", paramName);
+            throw new ArgumentException(Messages.Format(Messages.LaunchVariableNotInteger, name, value), paramName);
         }
 
         return parsed;

@@ -1,3 +1,5 @@
+using TorchMmap.Internal;
+
 namespace TorchMmap.Data;
 
 /// <summary>
@@ -22,7 +24,7 @@ internal static class ReplicaPartition
         int replicas = num_replicas ?? launch!.WorldSize;
         if (replicas < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(num_replicas), replicas, "The number of replicas must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(num_replicas), replicas, Messages.ReplicasTooFew);
         }
 
         int resolvedRank = rank ?? launch!.Rank;
@@ -31,7 +33,7 @@ internal static class ReplicaPartition
             string rankSource = rank is null ? $" (from the {launch!.Launcher} launcher's variables)" : "";
             string replicasSource = num_replicas is null ? $" (from the {launch!.Launcher} launcher's variables)" : "";
             throw new ArgumentOutOfRangeException(nameof(rank), resolvedRank,
-                $"Invalid rank {resolvedRank}{rankSource}: the rank must be in the interval [0, {replicas - 1}] for {replicas} replicas{replicasSource}.");
+                Messages.Format(Messages.RankOutOfRange, resolvedRank, rankSource, replicas - 1, replicas, replicasSource));
         }
 
         return (replicas, resolvedRank);

@@ -1,4 +1,5 @@
 using System.Collections;
+using TorchMmap.Internal;
 
 namespace TorchMmap.Data;
 
@@ -110,7 +111,7 @@ public abstract class Sampler : IEnumerable<long>
     {
         if (!CanIndex || DatasetLength is not long length)
         {
-            throw new NotSupportedException($"{GetType().Name} cannot compute positions of its order; enumerate it instead.");
+            throw new NotSupportedException(Messages.Format(Messages.SamplerNoPositions, GetType().Name));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
@@ -123,7 +124,7 @@ public abstract class Sampler : IEnumerable<long>
 
         if (length == 0)
         {
-            throw new InvalidOperationException("The sampler orders an empty dataset; it has no positions.");
+            throw new InvalidOperationException(Messages.SamplerEmptyNoPositions);
         }
 
         // Split the request into runs that stay below the length, so the order itself never sees padding positions.
@@ -181,7 +182,7 @@ public abstract class Sampler : IEnumerable<long>
     /// <param name="destination">Receives one row per position.</param>
     /// <exception cref="NotSupportedException">The sampler does not override this method.</exception>
     protected virtual void CopyOrderCore(long epoch, long start, long stride, Span<long> destination) =>
-        throw new NotSupportedException($"{GetType().Name} cannot compute positions of its order; enumerate it instead.");
+        throw new NotSupportedException(Messages.Format(Messages.SamplerNoPositions, GetType().Name));
 
     /// <summary>
     /// Enumerates this replica's share of the current epoch through <see cref="CopyOrder"/>, a few thousand rows at a
@@ -209,7 +210,7 @@ public abstract class Sampler : IEnumerable<long>
         if (count > Array.MaxLength)
         {
             throw new InvalidOperationException(
-                $"The sampler yields {count} indices per epoch, more than the {Array.MaxLength} a .NET array can hold; enumerate it instead of calling {nameof(GetIndices)}.");
+                Messages.Format(Messages.SamplerTooManyIndices, count, Array.MaxLength, nameof(GetIndices)));
         }
     }
 }

@@ -19,6 +19,7 @@ public class DistributedSamplerTests
         return data;
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void GetIndices_ParameterGrid_MatchesPyTorch()
     {

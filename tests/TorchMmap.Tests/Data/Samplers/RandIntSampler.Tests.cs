@@ -6,6 +6,7 @@ namespace TorchMmap.Tests.Data.Samplers;
 
 public sealed class RandIntSamplerTests
 {
+    [Trait("Requires", "python")]
     [Theory]
     [InlineData(1337, 1000003L)]
     [InlineData(0, 7L)]

@@ -76,6 +76,7 @@ public class RandomSamplerTests
         }
     }
 
+    [Trait("Requires", "python")]
     [Fact]
     public void GetIndices_LargeLengths_MatchPyTorchRandperm()
     {

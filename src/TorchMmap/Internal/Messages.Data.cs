@@ -1,0 +1,63 @@
+namespace TorchMmap.Internal;
+
+// Messages of the Data layer: datasets, samplers, the loader and its state.
+internal static partial class Messages
+{
+    public const string LoaderSamplerWithShuffle = "sampler is mutually exclusive with shuffle; shuffle with a RandomSampler instead.";
+    public const string LoaderSamplerLength = "The sampler was made for {0} samples, but the dataset has {1}.";
+    public const string StateInvalid = "The state is not valid: {0}.";
+    public const string StateOtherDataset = "The state is of another dataset (the state's vs this loader's): {0}.";
+    public const string StateOtherOrder = "The state is of another order: {0}; this loader's is {1}.";
+    public const string StateOtherBatching = "The state is of a run with global batch size {0} and drop_last {1}; this loader has {2} ({3} x {4} replicas) and {5}.";
+    public const string StateOrderNotReproducible = "The sampler's order cannot be reproduced, so a run cannot resume mid-epoch.";
+    public const string StateWhileEnumerating = "Dispose the current enumeration before loading a state.";
+    public const string StatePositionPastEpoch = "The state's position {0} is past the end of an epoch of {1} positions.";
+    public const string LoaderEnumeratedTwice = "Another thread is enumerating this loader; a loader serves one enumeration at a time (dispose it first, or give each thread a loader of its own).";
+    public const string DocumentsTooManyToPack = "'{0}' has {1} documents; packing plans hold at most {2}.";
+    public const string CuSeqlensShape = "cu_seqlens must be (B, T + 1); it has shape [{0}].";
+    public const string BatchIndexOutOfRange = "Batch index {0} at position {1} is out of range: the grouping of '{2}' has {3} batches.";
+    public const string PaddedColumnsLength = "The columns have {0} rows; '{1}' has {2} documents.";
+    public const string PaddedColumnNameClash = "The column '{0}' has a name the padded layout uses.";
+    public const string DocumentIndexOutOfRange = "Document index {0} at position {1} is out of range: '{2}' has {3} documents.";
+    public const string PackingModeUnknown = "Unknown packing mode.";
+    public const string SequenceIndexOutOfRange = "Sequence index {0} at position {1} is out of range: the packing {2} of '{3}' has {4} sequences.";
+    public const string DatasetNoColumns = "A dataset needs at least one array.";
+    public const string DatasetNameTwice = "The name '{0}' is used twice.";
+    public const string DatasetRowCounts = "'{0}' has {1} rows but '{2}' has {3}; every array needs the same first dimension.";
+    public const string DatasetNoSuchColumn = "The dataset has no array named '{0}'; it has {1}.";
+    public const string ColumnNoFiles = "The array '{0}' has no files.";
+    public const string ColumnZeroDimensional = "'{0}' holds a 0-d array, which has no rows to batch.";
+    public const string ColumnShardMismatch = "The shard '{0}' ({1} rows of {2}) does not match '{3}' ({4} rows of {5}).";
+    public const string StateJsonInvalid = "The JSON is not a loader state: {0}";
+    public const string StateJsonNull = "The JSON is null, not a loader state.";
+    public const string StateJsonProblem = "The JSON is not a loader state: {0}.";
+    public const string ConversionScaleNotFinite = "The scale must be finite.";
+    public const string ConversionMeanStdPair = "Give both mean and std, or neither.";
+    public const string ConversionMeanStdCounts = "mean has {0} values and std {1}; they need the same non-zero count.";
+    public const string ConversionStdInvalid = "Every std must be finite and non-zero.";
+    public const string ConversionTypeNotFloat = "Conversions produce floating-point tensors; {0} is not one.";
+    public const string ConversionChannels = "The conversion has {0} channels, but dimension {1} of a tensor of shape [{2}] does not.";
+    public const string SplitLengths = "The lengths [{0}] must be non-negative and sum to the dataset's {1} samples.";
+    public const string SplitFractions = "The fractions must lie in [0, 1] and sum to 1.";
+    public const string LaunchVariablesPartial = "The {0} launcher variables are partial: {1} set but {2} is not; set both {3} and {4}, or pass num_replicas and rank explicitly.";
+    public const string LaunchRankInconsistent = "The {0} launcher variables are inconsistent: {1}={2} and {3}={4}; the rank must be in [0, {5} - 1] and {6} at least 1.";
+    public const string LaunchLocalRankInconsistent = "The {0} launcher variables are inconsistent: {1}; the local rank must be below the local world size, which must be between 1 and the world size.";
+    public const string LaunchVariableNotInteger = "The {0} environment variable is '{1}', which is not an integer; fix it or pass num_replicas and rank explicitly.";
+    public const string ReplicasTooFew = "The number of replicas must be at least 1.";
+    public const string RankOutOfRange = "Invalid rank {0}{1}: the rank must be in the interval [0, {2}] for {3} replicas{4}.";
+    public const string SamplerNoPositions = "{0} cannot compute positions of its order; enumerate it instead.";
+    public const string SamplerEmptyNoPositions = "The sampler orders an empty dataset; it has no positions.";
+    public const string SamplerTooManyIndices = "The sampler yields {0} indices per epoch, more than the {1} a .NET array can hold; enumerate it instead of calling {2}.";
+    public const string EnumeratorNoCurrent = "MoveNext has not returned true.";
+    public const string EnumeratorConcurrentMoveNext = "MoveNext was called from two threads at once; enumerate a loader from one thread.";
+    public const string EnumeratorReset = "Start a new epoch with NpyDataLoader.GetEnumerator().";
+    public const string WorkerNoBatch = "The worker for batch {0} stopped without producing it.";
+    public const string WindowStreamTooShort = "The stream has {0} tokens; a window of {1} needs {2} (its targets reach one token further).";
+    public const string WindowIndexOutOfRange = "Window index {0} at position {1} is out of range: the stream of {2} tokens has {3} windows of {4} every {5} tokens.";
+    public const string SamplerCountMismatch = "The sampler yielded {0} indices for epoch {1}, but its Count is {2}.";
+    public const string DestinationType = "The destination is {0}; rows of '{1}' load as {2}.";
+    public const string DestinationShape = "The destination has shape {0}; {1} rows of '{2}' need {3}.";
+    public const string ArrayReadOnly = "'{0}' is mapped read-only; open it with NpyMode.ReadWrite or NpyMode.CopyOnWrite to write.";
+    public const string RowsNoFirstDimension = "The rows must have a first dimension.";
+    public const string RowsElementOutOfRange = "Element {0} of the rows is out of range for the dtype {1} of '{2}'.";
+}
