@@ -6,8 +6,8 @@ using TorchMmap.Reliability.Soak;
 namespace TorchMmap.Reliability;
 
 /// <summary>
-/// Reliability runs that are too long for CI: <c>fuzz [--cases N] [--formats npy,npz,idx] [--seed S] [--threads T]</c>
-/// checks N generated malformed files of each format (.npy, .npz and IDX conversions); <c>soak [--epochs N] [--rows N]</c>
+/// Reliability runs that are too long for CI: <c>fuzz [--cases N] [--formats npy,npz,idx,megatron] [--seed S] [--threads T]</c>
+/// checks N generated malformed files of each format (.npy, .npz, IDX conversions and Megatron indexed datasets); <c>soak [--epochs N] [--rows N]</c>
 /// runs many loader epochs and prints memory and live tensors.
 /// </summary>
 public static class Program
@@ -22,7 +22,7 @@ public static class Program
         {
             return command switch
             {
-                "fuzz" => RunFuzz(Option(args, "--cases", 100_000), Text(args, "--formats") ?? "npy,npz,idx", Text(args, "--seed"), (int)Option(args, "--threads", 2)),
+                "fuzz" => RunFuzz(Option(args, "--cases", 100_000), Text(args, "--formats") ?? "npy,npz,idx,megatron", Text(args, "--seed"), (int)Option(args, "--threads", 2)),
                 "soak" => RunSoak((int)Option(args, "--epochs", 50), Option(args, "--rows", 60_000)),
                 "write-forever" when args.Length == 2 => WriteForever.Run(args[1]),
                 "heap-faults" when args.Length == 2 => HeapFaults.Run(args[1]),
@@ -47,6 +47,7 @@ public static class Program
             ["npy"] = stats => FuzzRunner.RunNpy(NpyGen.Any, cases, stats, seed, threads),
             ["npz"] = stats => FuzzRunner.RunNpz(NpzGen.Any, cases, stats, seed, threads),
             ["idx"] = stats => FuzzRunner.RunIdx(IdxGen.Any, cases, stats, seed, threads),
+            ["megatron"] = stats => FuzzRunner.RunMegatron(MegatronGen.Any, cases, stats, seed, threads),
         };
         string[] chosen = formats.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (chosen.Length == 0 || chosen.Any(f => !runs.ContainsKey(f)))
@@ -110,7 +111,7 @@ public static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: TorchMmap.Reliability fuzz [--cases N per format] [--formats npy,npz,idx] [--seed S] [--threads T]");
+        Console.Error.WriteLine("usage: TorchMmap.Reliability fuzz [--cases N per format] [--formats npy,npz,idx,megatron] [--seed S] [--threads T]");
         Console.Error.WriteLine("       TorchMmap.Reliability soak [--epochs N] [--rows N]");
         return 2;
     }

@@ -7,21 +7,18 @@ namespace TorchMmap.Cli;
 /// <summary>Opens the arrays of a file: the one array of a .npy file, or each entry of an .npz archive (told apart by their first bytes).</summary>
 internal static class ArrayFile
 {
-    private static readonly byte[] ZipMagic = [0x50, 0x4B, 0x03, 0x04];
-
     /// <summary>The FILE argument of the commands that read arrays.</summary>
     public static Argument<string> Argument() => new("FILE")
     {
         Description = "A .npy file, an .npz archive (each array in turn), or with --raw a headerless file.",
     };
 
+    /// <summary>True when the file starts as a zip archive does, as <c>np.load</c> tells them apart; a FIFO or device is never
+    /// opened to look (the reader that follows refuses it by name).</summary>
     public static bool IsNpz(string path)
     {
         RequireFile(path);
-        Span<byte> start = stackalloc byte[4];
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
-        int got = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
-        return got == 4 && start.SequenceEqual(ZipMagic);
+        return NpzArchive.IsZip(path);
     }
 
     /// <summary>The names of the arrays: "" for a .npy or raw file, the entry names of an .npz archive.</summary>

@@ -20,11 +20,12 @@ namespace TorchMmap.Reliability.Changes;
 public static class ReadWhileChanged
 {
     /// <summary>The readers this command can run.</summary>
-    public static readonly string[] Kinds = ["loader0", "loader2", "loader2-self-create", "gather", "gather2", "readrows", "totensor", "writerows", "tokens"];
+    public static readonly string[] Kinds = ["loader0", "loader2", "loader2-self-create", "gather", "gather2", "readrows", "totensor", "writerows", "tokens", "indexed", "indexed-documents", "ragged", "ragged-raw"];
 
     /// <summary>Runs reader <paramref name="kind"/> over <paramref name="path"/> until it throws or <paramref name="seconds"/> pass.</summary>
     /// <param name="kind">One of <see cref="Kinds"/>.</param>
-    /// <param name="path">The file (a .npy file; raw uint16 tokens for <c>tokens</c>).</param>
+    /// <param name="path">The file (a .npy file; raw uint16 tokens for <c>tokens</c>; the <c>.bin</c> or <c>.idx</c> of an indexed
+    /// dataset for <c>indexed*</c>; <c>values.npy</c> or <c>offsets.npy</c> of a ragged array, the other beside it, for <c>ragged*</c>).</param>
     /// <param name="seconds">How long to read when nothing goes wrong.</param>
     /// <param name="leases">False to copy without file leases, as on file systems that have none (every copy by the kernel).</param>
     /// <returns>0 when the reader ended normally, 2 for an unknown kind.</returns>
@@ -107,6 +108,49 @@ public static class ReadWhileChanged
                     };
                     break;
                 }
+            case "indexed" or "ragged":
+                {
+                    // Packed (Megatron's layout) over an indexed dataset, padded over a .npy ragged pair: 2 workers, shuffled.
+                    RaggedArray documents = OpenDocuments(kind, path, out IDisposable files);
+                    IBatchDataset dataset = kind == "indexed"
+                        ? new PackedDocumentDataset(documents, blockSize: 1024, PackingMode.Split)
+                        : new PaddedDocumentDataset(documents, maxLength: 1024);
+                    var loader = new NpyDataLoader(dataset, 16, shuffle: true, seed: 1, num_workers: 2, disposeDataset: true);
+                    owner = new Owners(loader, files);
+                    read = epoch =>
+                    {
+                        loader.SetEpoch(epoch);
+                        foreach (Dictionary<string, Tensor> batch in loader)
+                            Ready();
+                    };
+                    break;
+                }
+            case "indexed-documents" or "ragged-raw":
+                {
+                    // The index read on its own (document boundaries; a row's stored values), as a tool walking the dataset does.
+                    RaggedArray documents = OpenDocuments(kind, path, out IDisposable files);
+                    owner = files;
+                    var random = new Random(1);
+                    read = _ =>
+                    {
+                        if (files is IndexedDataset indexed)
+                        {
+                            (long first, long end) = indexed.SequencesOf(random.NextInt64(indexed.DocumentCount));
+                            long[] boundaries = indexed.ReadDocumentIndices();
+                            long[] tokens = documents.Read(first);
+                            if (end > boundaries[^1] || tokens.Length != documents.LengthOf(first))
+                                throw new InvalidOperationException("The index read back differently.");
+                        }
+                        else
+                        {
+                            long row = random.NextInt64(documents.Count);
+                            ushort[] values = new ushort[documents.LengthOf(row)];
+                            documents.CopyRaw<ushort>(row, 0, values);
+                        }
+                        Ready();
+                    };
+                    break;
+                }
             default:
                 Console.Error.WriteLine($"unknown reader '{kind}'; use {string.Join(", ", Kinds)}");
                 return 2;
@@ -129,6 +173,32 @@ public static class ReadWhileChanged
         }
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"COMPLETED {reads}"));
         return 0;
+    }
+
+    // The documents of an indexed dataset (path: its .bin or .idx) or of a .npy ragged pair (path: either file of
+    // values.npy/offsets.npy); `files` disposes what was opened.
+    private static RaggedArray OpenDocuments(string kind, string path, out IDisposable files)
+    {
+        if (kind.StartsWith("indexed", StringComparison.Ordinal))
+        {
+            IndexedDataset indexed = IndexedDataset.Open(Path.ChangeExtension(path, null), Format.IndexedDatasetConvention.Megatron);
+            files = indexed;
+            return indexed.Sequences;
+        }
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        RaggedArray ragged = RaggedArray.Open(Path.Combine(dir, "values.npy"), Path.Combine(dir, "offsets.npy"));
+        files = ragged;
+        return ragged;
+    }
+
+    // Disposes a loader, then the files under its dataset.
+    private sealed class Owners(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
     }
 
     private static readonly TaskCompletionSource s_firstRead = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -38,6 +38,16 @@ public static class FuzzRunner
     public static void RunIdx(Gen<IdxCase> gen, long cases, FuzzStats stats, string? seed = null, int threads = 1) =>
         InScratch(dir => gen.Sample(c => TimeBound.Run(() => IdxProperty.Check(c, dir, stats), CaseTimeLimit), seed: seed, iter: cases, threads: threads, print: c => c.ToString()));
 
+    /// <summary>Checks <paramref name="cases"/> Megatron indexed-dataset cases from <paramref name="gen"/>.</summary>
+    /// <param name="gen">The generator.</param>
+    /// <param name="cases">How many cases.</param>
+    /// <param name="stats">Where outcomes are counted.</param>
+    /// <param name="seed">A CsCheck seed to replay a run, or null for a random one.</param>
+    /// <param name="threads">Threads to check on.</param>
+    /// <exception cref="CsCheckException">A case broke the property.</exception>
+    public static void RunMegatron(Gen<MegatronCase> gen, long cases, FuzzStats stats, string? seed = null, int threads = 1) =>
+        InScratch(dir => gen.Sample(c => TimeBound.Run(() => MegatronProperty.Check(c, dir, stats), CaseTimeLimit), seed: seed, iter: cases, threads: threads, print: c => c.ToString()));
+
     private static void InScratch(Action<string> run)
     {
         DirectoryInfo dir = Directory.CreateTempSubdirectory("torchmmap-fuzz-");

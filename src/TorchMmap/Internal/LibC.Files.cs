@@ -37,7 +37,7 @@ internal static unsafe partial class LibC
             0x4000 => "a directory",
             0x2000 => "a character device",
             0x6000 => "a block device",
-            0x1000 => "a FIFO",
+            0x1000 => "a FIFO (named pipe)",
             0xC000 => "a socket",
             _ => "a special file",
         };
@@ -59,14 +59,32 @@ internal static unsafe partial class LibC
     /// <exception cref="IOException">The status cannot be read for another reason.</exception>
     public static FileStatus? Stat(string path)
     {
-        byte* buffer = stackalloc byte[StatxSize];
-        if (StatX(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == ENoEnt)
-                return null;
+        FileStatus? status = TryStat(path, out int errno);
+        if (status is null && errno != ENoEnt)
             throw new IOException(Messages.Format(Messages.StatFailed, path, Marshal.GetPInvokeErrorMessage(errno)));
+        return status;
+    }
+
+    /// <summary>The status of <paramref name="path"/> (symbolic links followed), or null with the error number when it cannot be
+    /// had (ENOENT: nothing is there; 0: this C library has no <c>statx</c>). Every file-type check of the readers and writers
+    /// asks this one call.</summary>
+    public static FileStatus? TryStat(string path, out int errno)
+    {
+        byte* buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (StatX(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0)
+            {
+                errno = Marshal.GetLastPInvokeError();
+                return null;
+            }
         }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            errno = 0;
+            return null;
+        }
+        errno = 0;
         return new FileStatus(*(ushort*)(buffer + StatxModeOffset), *(uint*)(buffer + StatxUidOffset), *(uint*)(buffer + StatxGidOffset));
     }
 

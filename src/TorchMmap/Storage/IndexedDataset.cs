@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using TorchMmap.Format;
 using TorchMmap.Internal;
 
@@ -24,6 +25,9 @@ namespace TorchMmap.Storage;
 /// </remarks>
 public sealed unsafe class IndexedDataset : IDisposable
 {
+    // Index entries validated per copy out of the mapping.
+    private const int ValidationChunk = 1 << 16;
+
     private readonly NpyArray _idx;
     private int _disposed;
 
@@ -99,8 +103,10 @@ public sealed unsafe class IndexedDataset : IDisposable
                 throw new InvalidDataException(Messages.Format(Messages.IdxTooShort, indexPath, new FileInfo(indexPath).Length, IndexedDatasetLayout.HeaderSize));
             idx = NpyArray.OpenRaw(indexPath, NpyDType.UInt8);
             IndexedDatasetHeader header;
+            byte* raw = stackalloc byte[IndexedDatasetLayout.HeaderSize];
             using (MappedFile.Lease lease = idx.AcquireForAccess())
-                header = IndexedDatasetHeader.Parse(new ReadOnlySpan<byte>(lease.Pointer, IndexedDatasetLayout.HeaderSize), idx.Length, convention, multimodal, indexPath);
+                lease.Read(0, raw, IndexedDatasetLayout.HeaderSize);
+            header = IndexedDatasetHeader.Parse(new ReadOnlySpan<byte>(raw, IndexedDatasetLayout.HeaderSize), idx.Length, convention, multimodal, indexPath);
             bin = NpyArray.OpenRaw(dataPath, header.DType);
             Validate(idx, header, bin);
             string prefix = indexPath.EndsWith(".idx", StringComparison.Ordinal) ? indexPath[..^4] : indexPath;
@@ -125,8 +131,8 @@ public sealed unsafe class IndexedDataset : IDisposable
         if ((ulong)document >= (ulong)DocumentCount)
             throw new ArgumentOutOfRangeException(nameof(document), document, Messages.Format(Messages.IndexedDocumentOutOfRange, document, IndexPath, DocumentCount));
         using MappedFile.Lease lease = _idx.AcquireForAccess();
-        byte* p = lease.Pointer + Header.DocumentsOffset + document * 8;
-        return (BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p, 8)), BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + 8, 8)));
+        long at = Header.DocumentsOffset + document * 8;
+        return (lease.ReadInt64LittleEndian(at), lease.ReadInt64LittleEndian(at + 8));
     }
 
     /// <summary>The document indices as stored: <see cref="DocumentCount"/> + 1 sequence numbers, from 0 to the sequence count.</summary>
@@ -136,10 +142,8 @@ public sealed unsafe class IndexedDataset : IDisposable
     public long[] ReadDocumentIndices()
     {
         long[] result = new long[Header.DocumentCount];
-        using MappedFile.Lease lease = _idx.AcquireForAccess();
-        new ReadOnlySpan<byte>(lease.Pointer + Header.DocumentsOffset, result.Length * 8).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan()));
-        if (!BitConverter.IsLittleEndian)
-            BinaryPrimitives.ReverseEndianness(result, result);
+        using (MappedFile.Lease lease = _idx.AcquireForAccess())
+            CopyLittleEndian(lease, Header.DocumentsOffset, result);
         return result;
     }
 
@@ -155,7 +159,7 @@ public sealed unsafe class IndexedDataset : IDisposable
             throw new InvalidOperationException(Messages.Format(Messages.IndexedNoModes, IndexPath));
         Sequences.CheckRow(sequence);
         using MappedFile.Lease lease = _idx.AcquireForAccess();
-        return ((sbyte*)(lease.Pointer + Header.ModesOffset))[sequence];
+        return (sbyte)lease.ReadByte(Header.ModesOffset + sequence);
     }
 
     /// <summary>Unmaps both files. Calling it again does nothing.</summary>
@@ -165,40 +169,74 @@ public sealed unsafe class IndexedDataset : IDisposable
             Sequences.Dispose();
     }
 
-    // Every sequence inside the data file, every document index in order: one pass over the mapped index.
+    // Every sequence inside the data file, every document index in order: one pass over the index, a chunk at a time copied
+    // out of the mapping as every read is (a page the file lost is an exception, never a fault).
     private static void Validate(NpyArray idx, IndexedDatasetHeader header, NpyArray bin)
     {
         string path = idx.Path;
         long binBytes = bin.Length * header.DType.ItemSize;
         int itemSize = header.DType.ItemSize;
+        int[] lengths = new int[ValidationChunk];
+        long[] values = new long[ValidationChunk];
         using MappedFile.Lease lease = idx.AcquireForAccess();
-        byte* p = lease.Pointer;
-        for (long i = 0; i < header.SequenceCount; i++)
+        for (long first = 0; first < header.SequenceCount; first += ValidationChunk)
         {
-            long lengthAt = header.LengthsOffset + i * 4;
-            long pointerAt = header.PointersOffset + i * 8;
-            int length = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(p + lengthAt, 4));
-            long pointer = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + pointerAt, 8));
-            if (length < 0)
-                throw new InvalidDataException(Messages.Format(Messages.IdxNegativeLength, path, i, length, lengthAt));
-            if (pointer % itemSize != 0)
-                throw new InvalidDataException(Messages.Format(Messages.IdxPointerMisaligned, path, i, pointer, pointerAt, itemSize));
-            long bytes = (long)length * itemSize;
-            if (pointer < 0 || pointer > binBytes - bytes)
-                throw new InvalidDataException(Messages.Format(Messages.IdxSequenceOutside, path, i, pointer, (Int128)pointer + bytes, bin.Path, binBytes));
+            int n = (int)Math.Min(ValidationChunk, header.SequenceCount - first);
+            CopyLittleEndian(lease, header.LengthsOffset + first * 4, lengths.AsSpan(0, n));
+            CopyLittleEndian(lease, header.PointersOffset + first * 8, values.AsSpan(0, n));
+            for (int k = 0; k < n; k++)
+            {
+                long i = first + k;
+                int length = lengths[k];
+                long pointer = values[k];
+                if (length < 0)
+                    throw new InvalidDataException(Messages.Format(Messages.IdxNegativeLength, path, i, length, header.LengthsOffset + i * 4));
+                if (pointer % itemSize != 0)
+                    throw new InvalidDataException(Messages.Format(Messages.IdxPointerMisaligned, path, i, pointer, header.PointersOffset + i * 8, itemSize));
+                long bytes = (long)length * itemSize;
+                if (pointer < 0 || pointer > binBytes - bytes)
+                    throw new InvalidDataException(Messages.Format(Messages.IdxSequenceOutside, path, i, pointer, (Int128)pointer + bytes, bin.Path, binBytes));
+            }
         }
         long previous = 0;
-        for (long d = 0; d < header.DocumentCount; d++)
+        for (long first = 0; first < header.DocumentCount; first += ValidationChunk)
         {
-            long at = header.DocumentsOffset + d * 8;
-            long value = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + at, 8));
-            if (d == 0 && value != 0)
-                throw new InvalidDataException(Messages.Format(Messages.IdxDocumentFirst, path, at, value));
-            if (value < previous)
-                throw new InvalidDataException(Messages.Format(Messages.IdxDocumentDecreases, path, value, d, at, previous));
-            if (d == header.DocumentCount - 1 && value != header.SequenceCount)
-                throw new InvalidDataException(Messages.Format(Messages.IdxDocumentLast, path, at, value, header.SequenceCount));
-            previous = value;
+            int n = (int)Math.Min(ValidationChunk, header.DocumentCount - first);
+            CopyLittleEndian(lease, header.DocumentsOffset + first * 8, values.AsSpan(0, n));
+            for (int k = 0; k < n; k++)
+            {
+                long d = first + k;
+                long at = header.DocumentsOffset + d * 8;
+                long value = values[k];
+                if (d == 0 && value != 0)
+                    throw new InvalidDataException(Messages.Format(Messages.IdxDocumentFirst, path, at, value));
+                if (value < previous)
+                    throw new InvalidDataException(Messages.Format(Messages.IdxDocumentDecreases, path, value, d, at, previous));
+                if (d == header.DocumentCount - 1 && value != header.SequenceCount)
+                    throw new InvalidDataException(Messages.Format(Messages.IdxDocumentLast, path, at, value, header.SequenceCount));
+                previous = value;
+            }
         }
+    }
+
+    // Copies destination.Length little-endian values from file offset `offset` of the index.
+    private static void CopyLittleEndian(in MappedFile.Lease lease, long offset, Span<int> destination)
+    {
+        CopyOut(lease, offset, MemoryMarshal.AsBytes(destination));
+        if (!BitConverter.IsLittleEndian)
+            BinaryPrimitives.ReverseEndianness(destination, destination);
+    }
+
+    private static void CopyLittleEndian(in MappedFile.Lease lease, long offset, Span<long> destination)
+    {
+        CopyOut(lease, offset, MemoryMarshal.AsBytes(destination));
+        if (!BitConverter.IsLittleEndian)
+            BinaryPrimitives.ReverseEndianness(destination, destination);
+    }
+
+    private static void CopyOut(in MappedFile.Lease lease, long offset, Span<byte> destination)
+    {
+        fixed (byte* dst = destination)
+            lease.Read(offset, dst, destination.Length);
     }
 }

@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchMmap.Internal;
 
@@ -223,7 +225,8 @@ internal sealed unsafe class MappedFile : IDisposable
             _plain = plain;
         }
 
-        /// <summary>The address of file offset 0.</summary>
+        /// <summary>The address of file offset 0. Copies out of it must be plain only while <see cref="IsPlain"/>; otherwise go
+        /// through <see cref="Read(long, byte*, long)"/>, the value readers or <see cref="Batch"/>, which never fault.</summary>
         public byte* Pointer => _owner._base;
 
         /// <summary>The mapped file.</summary>
@@ -240,6 +243,36 @@ internal sealed unsafe class MappedFile : IDisposable
                 Buffer.MemoryCopy(_owner._base + offset, destination, bytes, bytes);
             else
                 MappingCopy.Run(_owner, _owner._base, write: false, offset, destination, bytes);
+        }
+
+        /// <summary>Reads the little-endian int32 at file offset <paramref name="offset"/>, as <see cref="Read(long, byte*, long)"/> copies.</summary>
+        /// <exception cref="InvalidDataException">The file no longer backs the bytes.</exception>
+        public int ReadInt32LittleEndian(long offset)
+        {
+            int value = ReadValue<int>(offset);
+            return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+        }
+
+        /// <summary>Reads the little-endian int64 at file offset <paramref name="offset"/>, as <see cref="Read(long, byte*, long)"/> copies.</summary>
+        /// <exception cref="InvalidDataException">The file no longer backs the bytes.</exception>
+        public long ReadInt64LittleEndian(long offset)
+        {
+            long value = ReadValue<long>(offset);
+            return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+        }
+
+        /// <summary>Reads the byte at file offset <paramref name="offset"/>, as <see cref="Read(long, byte*, long)"/> copies.</summary>
+        /// <exception cref="InvalidDataException">The file no longer backs the byte.</exception>
+        public byte ReadByte(long offset) => ReadValue<byte>(offset);
+
+        // One value: a plain load under the file lease, otherwise the kernel's copy (no fault on a vanished page).
+        private T ReadValue<T>(long offset) where T : unmanaged
+        {
+            if (_plain)
+                return Unsafe.ReadUnaligned<T>(_owner._base + offset);
+            T value;
+            MappingCopy.Run(_owner, _owner._base, write: false, offset, (byte*)&value, sizeof(T));
+            return value;
         }
 
         /// <summary>Copies <paramref name="bytes"/> bytes from <paramref name="source"/> to file offset <paramref name="offset"/>.</summary>

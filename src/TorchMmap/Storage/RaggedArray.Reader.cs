@@ -33,8 +33,14 @@ public sealed unsafe partial class RaggedArray
             }
         }
 
-        /// <summary>The address of the first value (single arrays only).</summary>
-        public byte* ValuesPointer => _values.Pointer + _array.Values.DataStart;
+        /// <summary>Copies <paramref name="count"/> values from value <paramref name="first"/> on to <paramref name="destination"/>, as
+        /// stored (single arrays only; the caller checked the range).</summary>
+        /// <exception cref="InvalidDataException">The values file no longer backs the values.</exception>
+        public void CopyStored(long first, long count, byte* destination)
+        {
+            int item = _array.Values.DType.ItemSize;
+            _values.Read(_array.Values.DataStart + first * item, destination, count * item);
+        }
 
         /// <summary>The first value and the length of row <paramref name="row"/> (single arrays only).</summary>
         public void Range(long row, out long start, out long length) => _array._index.Range(_index, row, out start, out length);

@@ -194,8 +194,8 @@ public sealed unsafe partial class RaggedArray : IDisposable
         reader.Range(row, out long start, out long length);
         if (offset < 0 || offset > length - destination.Length)
             throw new ArgumentOutOfRangeException(nameof(offset), offset, Messages.Format(Messages.RaggedValuesOutsideRow, offset, offset + destination.Length, row, length));
-        byte* src = reader.ValuesPointer + (start + offset) * DType.ItemSize;
-        new ReadOnlySpan<T>(src, destination.Length).CopyTo(destination);
+        fixed (T* dst = destination)
+            reader.CopyStored(start + offset, destination.Length, (byte*)dst);
     }
 
     /// <summary>Checks that no file has been truncated since it was opened.</summary>
@@ -364,19 +364,22 @@ public sealed unsafe partial class RaggedArray : IDisposable
         return new RaggedIndex.Starts(starts, lengths, owns);
     }
 
-    // Widens the 1-D integer array a chunk at a time under one lease; a uint64 past int64 reads as -1 (out of range everywhere).
+    // Widens the 1-D integer array a chunk at a time under one lease, copied out of the mapping as every read is (never a
+    // fault on a page the file lost); a uint64 past int64 reads as -1 (out of range everywhere).
     private static void ForEachChunk(NpyArray array, ChunkAction action)
     {
         long[] buffer = new long[ValidationChunk];
-        using MappedFile.Lease lease = array.AcquireForAccess();
-        byte* data = lease.Pointer + array.DataStart;
         int itemSize = array.DType.ItemSize;
+        byte[] stored = new byte[(long)ValidationChunk * itemSize];
+        using MappedFile.Lease lease = array.AcquireForAccess();
         for (long first = 0; first < array.Length; first += ValidationChunk)
         {
             int n = (int)Math.Min(ValidationChunk, array.Length - first);
+            fixed (byte* raw = stored)
             fixed (long* dst = buffer)
             {
-                long bad = TokenCopier.Widen(data + first * itemSize, dst, n, array.DType);
+                lease.Read(array.DataStart + first * itemSize, raw, (long)n * itemSize);
+                long bad = TokenCopier.Widen(raw, dst, n, array.DType);
                 if (bad >= 0)
                     buffer[bad] = -1;
             }

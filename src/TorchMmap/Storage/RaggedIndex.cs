@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using TorchMmap.Format;
 using TorchMmap.Internal;
 
@@ -17,7 +16,8 @@ internal abstract unsafe class RaggedIndex : IDisposable
     /// <summary>A lease on the index mapping (default for an index held in memory), taken once per batch.</summary>
     public abstract MappedFile.Lease Acquire();
 
-    /// <summary>The first element and the length of row <paramref name="row"/> (checked by the caller), through <paramref name="lease"/>.</summary>
+    /// <summary>The first element and the length of row <paramref name="row"/> (checked by the caller), through <paramref name="lease"/>,
+    /// whose value readers never fault on a page the file lost.</summary>
     public abstract void Range(in MappedFile.Lease lease, long row, out long start, out long length);
 
     public abstract void EnsureFileIntact();
@@ -50,16 +50,19 @@ internal abstract unsafe class RaggedIndex : IDisposable
 
         public override void Range(in MappedFile.Lease lease, long row, out long start, out long length)
         {
-            byte* p = lease.Pointer + _offsets.DataStart;
+            int item = _offsets.DType.ItemSize;
+            long at = _offsets.DataStart + row * item;
             if (_nativeInt64)
             {
-                start = ((long*)p)[row];
-                length = ((long*)p)[row + 1] - start;
+                start = lease.ReadInt64LittleEndian(at);
+                length = lease.ReadInt64LittleEndian(at + 8) - start;
                 return;
             }
+            byte* raw = stackalloc byte[16];
             long* pair = stackalloc long[2];
+            lease.Read(at, raw, 2 * item);
             // Validated at open: every offset fits int64, so widening cannot fail.
-            TokenCopier.Widen(p + row * _offsets.DType.ItemSize, pair, 2, _offsets.DType);
+            TokenCopier.Widen(raw, pair, 2, _offsets.DType);
             start = pair[0];
             length = pair[1] - pair[0];
         }
@@ -142,9 +145,8 @@ internal abstract unsafe class RaggedIndex : IDisposable
 
         public override void Range(in MappedFile.Lease lease, long row, out long start, out long length)
         {
-            byte* p = lease.Pointer;
-            length = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(p + _lengthsOffset + row * 4, 4));
-            start = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(p + _pointersOffset + row * 8, 8)) / _itemSize;
+            length = lease.ReadInt32LittleEndian(_lengthsOffset + row * 4);
+            start = lease.ReadInt64LittleEndian(_pointersOffset + row * 8) / _itemSize;
         }
 
         public override void EnsureFileIntact() => _idx.EnsureFileIntact();

@@ -76,6 +76,40 @@ public sealed class ConcurrentChangeTests : IDisposable
         Assert.Contains(path, result, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, string, bool> DocumentShrinkCases()
+    {
+        var cases = new TheoryData<string, string, bool>();
+        foreach (bool leases in new[] { true, false })
+        {
+            cases.Add("indexed", "my_corpus.bin", leases);
+            cases.Add("indexed", "my_corpus.idx", leases);
+            cases.Add("indexed-documents", "my_corpus.idx", leases);
+            cases.Add("ragged", "values.npy", leases);
+            cases.Add("ragged", "offsets.npy", leases);
+            cases.Add("ragged-raw", "values.npy", leases);
+        }
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(DocumentShrinkCases))]
+    public void ShrinkDocumentFile_WhileReading_ChildEndsWithInvalidDataNamingTheFile(string kind, string file, bool leases)
+    {
+        string path = Path.Combine(_dir.FullName, file);
+        WriteDocuments();
+        long length = new FileInfo(path).Length;
+        using var child = StartReader(kind, path, seconds: 60, leases);
+
+        Thread.Sleep(Delay(kind, file));
+        SetLength(path, length / 2 - 64);
+
+        int exit = child.WaitForExit(s_exitTimeout);
+        Assert.True(exit == 0, $"the reader died (exit code {exit}); output: {child.Output} {child.Errors}");
+        string result = child.WaitForLine("CAUGHT", TimeSpan.FromSeconds(1));
+        Assert.StartsWith("CAUGHT System.IO.InvalidDataException: ", result, StringComparison.Ordinal);
+        Assert.Contains(path, result, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("loader2", true)]
     [InlineData("loader2", false)]
@@ -177,6 +211,38 @@ public sealed class ConcurrentChangeTests : IDisposable
             stream.Write(data);
         }
         return (path, header.DataOffset + header.DataLength);
+    }
+
+    // The same 4,096 uint16 documents of 1 to 4,095 tokens (16 MB of tokens) as a Megatron indexed dataset (my_corpus.bin,
+    // my_corpus.idx) and as a .npy ragged pair (values.npy, int64 offsets.npy).
+    private void WriteDocuments()
+    {
+        var random = new Random(7);
+        var offsets = new List<long> { 0 };
+        var tokens = new List<long>();
+        using (IndexedDatasetWriter writer = IndexedDatasetWriter.Create(Path.Combine(_dir.FullName, "my_corpus"), NpyDType.UInt16, IndexedDatasetConvention.Megatron))
+        {
+            for (int d = 0; d < 4096; d++)
+            {
+                long[] document = new long[random.Next(1, 4096)];
+                for (int i = 0; i < document.Length; i++)
+                    document[i] = random.Next(ushort.MaxValue + 1);
+                writer.AddDocument(document);
+                tokens.AddRange(document);
+                offsets.Add(tokens.Count);
+            }
+            writer.Complete();
+        }
+        WriteNpy("values.npy", NpyDType.UInt16, tokens.Select(t => (ushort)t).ToArray());
+        WriteNpy("offsets.npy", NpyDType.Int64, offsets.ToArray());
+    }
+
+    private void WriteNpy<T>(string name, NpyDType dtype, T[] values) where T : unmanaged
+    {
+        NpyHeader header = NpyHeader.Create(dtype, [values.Length], fortranOrder: false);
+        using var stream = new FileStream(Path.Combine(_dir.FullName, name), FileMode.CreateNew, FileAccess.Write);
+        stream.Write(header.ToArray());
+        stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
     }
 
     // Opened for writing as np.save and most tools do (a blocking open, which waits for a lease to be given up).

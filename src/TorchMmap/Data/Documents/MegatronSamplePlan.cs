@@ -66,8 +66,12 @@ internal sealed unsafe class MegatronSamplePlan : PackingPlan
 
     private static long Read(NpyArray array, in MappedFile.Lease lease, long flat)
     {
+        // Copied out of the mapping as every read is (an exception, never a fault, if the file lost the page), then widened.
+        int item = array.DType.ItemSize;
+        byte* stored = stackalloc byte[8];
         long value;
-        TokenCopier.Widen(lease.Pointer + array.DataStart + flat * array.DType.ItemSize, &value, 1, array.DType);
+        lease.Read(array.DataStart + flat * item, stored, item);
+        TokenCopier.Widen(stored, &value, 1, array.DType);
         return value;
     }
 
