@@ -6,11 +6,30 @@
 # also checks the libstdc++ fix: without it, loading TorchSharp fails with "GLIBCXX_3.4.32 not found".
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/torchmmap-consumers.XXXXXX)
+work=$(mktemp -d -t torchmmap-consumers.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 torchsharp=$(sed -nE 's/.*Include="TorchSharp-cpu" Version="([^"]+)".*/\1/p' "$repo/Directory.Packages.props")
 # A version of its own per run, so the global package cache never serves an older build of the package.
 version="0.0.0-consumer.$(date +%s)"
+
+# write_project DIR REFERENCE IMPORT: the consumer project, referencing TorchMmap as REFERENCE says, with TorchSharp-cpu.
+write_project() {
+  cat > "$1/Consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Nullable>enable</Nullable>
+  </PropertyGroup>
+  <ItemGroup>
+    $2
+    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp" />
+  </ItemGroup>
+  $3
+</Project>
+XML
+}
 
 echo "== pack TorchMmap $version"
 dotnet pack "$repo/src/TorchMmap/TorchMmap.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v:q
@@ -26,20 +45,7 @@ cat > "$work/pkg/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-cat > "$work/pkg/Consumer.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <Nullable>enable</Nullable>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="TorchMmap" Version="$version" />
-    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp" />
-  </ItemGroup>
-</Project>
-XML
+write_project "$work/pkg" '<PackageReference Include="TorchMmap" Version="'"$version"'" />' ''
 dotnet build "$work/pkg" -c Release -nologo 2>&1 | tee "$work/pkg-build.log" | grep -E 'TorchMmap:|error|Warn|Error' || true
 grep -q 'Build succeeded' "$work/pkg-build.log"
 dotnet "$work/pkg/bin/Release/net10.0/Consumer.dll"
@@ -59,21 +65,8 @@ fi
 echo "== ProjectReference consumer"
 mkdir -p "$work/proj"
 cp "$repo/scripts/consumer/Program.cs" "$work/proj/"
-cat > "$work/proj/Consumer.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <Nullable>enable</Nullable>
-  </PropertyGroup>
-  <ItemGroup>
-    <ProjectReference Include="$repo/src/TorchMmap/TorchMmap.csproj" />
-    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp" />
-  </ItemGroup>
-  <Import Project="$repo/build/TorchMmap.targets" />
-</Project>
-XML
+write_project "$work/proj" '<ProjectReference Include="'"$repo"'/src/TorchMmap/TorchMmap.csproj" />' \
+  '<Import Project="'"$repo"'/build/TorchMmap.targets" />'
 dotnet build "$work/proj" -c Release -nologo 2>&1 | tee "$work/proj-build.log" | grep -E 'TorchMmap:|error|Warn|Error' || true
 grep -q 'Build succeeded' "$work/proj-build.log"
 dotnet "$work/proj/bin/Release/net10.0/Consumer.dll"

@@ -54,9 +54,6 @@ internal sealed unsafe class NpyColumn : IDisposable
         return new ArrayFingerprint(Name, _shards[0].Header.Descr, shape, fileBytes, DatasetFingerprint.SampleContent(_shards.Select(s => s.Path)));
     }
 
-    /// <summary>The shape of a batch of <paramref name="rows"/> rows.</summary>
-    public long[] BatchShape(long rows) => _shards[0].BatchShape(rows);
-
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for the first index out of range.</summary>
     public void CheckIndices(ReadOnlySpan<long> indices)
     {

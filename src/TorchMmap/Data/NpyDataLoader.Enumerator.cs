@@ -24,6 +24,9 @@ public sealed partial class NpyDataLoader
         private readonly BatchSlotPool? _slots;
         private readonly long _start;
         private Item? _current;   // the batch handed out, with the slot it views
+        // What Current returns. Only the enumerating thread writes it, so a Dispose from another thread (which takes
+        // _current) cannot take the batch away between a MoveNext that returned true and the Current that follows.
+        private Dictionary<string, Tensor>? _batch;
         private long _next;
         private int _disposed;   // 0 or 1; Dispose may come from another thread (the loader's Dispose)
         private int _busy;       // 1 while MoveNext runs, to refuse a second thread
@@ -47,7 +50,9 @@ public sealed partial class NpyDataLoader
             {
                 _queues[w] = new BlockingCollection<Item>(loader.PrefetchFactor);
                 int worker = w;
-                _workers[w] = Task.Factory.StartNew(() => Work(worker), _cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                // Not started with the cancellation token: a task cancelled before its thread runs never runs at all, and
+                // then nothing would complete its queue. Work checks the token itself and always completes the queue.
+                _workers[w] = Task.Factory.StartNew(() => Work(worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
         }
 
@@ -67,7 +72,7 @@ public sealed partial class NpyDataLoader
         /// <summary>Every batch of the epoch has been handed out (MoveNext may not have been asked for the end yet).</summary>
         public bool Exhausted => _next >= _batches;
 
-        public Dictionary<string, Tensor> Current => _current?.Batch ?? throw new InvalidOperationException(Messages.EnumeratorNoCurrent);
+        public Dictionary<string, Tensor> Current => _batch ?? throw new InvalidOperationException(Messages.EnumeratorNoCurrent);
 
         object IEnumerator.Current => Current;
 
@@ -88,6 +93,7 @@ public sealed partial class NpyDataLoader
         private bool MoveNextCore()
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            _batch = null;
             ReleaseCurrent();
             if (_next >= _batches)
             {
@@ -120,6 +126,7 @@ public sealed partial class NpyDataLoader
             }
             _next++;
             Consumed = _before + _next;
+            _batch = item.Batch;
             return true;
         }
 

@@ -11,7 +11,7 @@ public sealed partial class NpyMmapDataset : IBatchFill
         {
             if (_disposed || Volatile.Read(ref _conversions).Count > 0)
                 return null;
-            return _columns.Select(c => (c.Name, c.RowShape.ToArray(), c.DType.ScalarType)).ToArray();
+            return Layout;
         }
     }
 

@@ -249,20 +249,21 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Dictionary<string, BatchConversion> conversions = Volatile.Read(ref _conversions);
-        using DisposeScope scope = torch.NewDisposeScope();
-        var batch = new Dictionary<string, Tensor>(_columns.Length, StringComparer.Ordinal);
-        foreach (NpyColumn column in _columns)
-            batch[column.Name] = TensorMemory.Empty(column.BatchShape(indices.Length), column.DType.ScalarType);
-        Gather(indices, batch);
-        foreach (NpyColumn column in _columns)
+        return BatchTensors.Make(Layout, indices, (rows, batch) =>
         {
-            if (conversions.TryGetValue(column.Name, out BatchConversion? conversion))
-                batch[column.Name] = conversion.Apply(batch[column.Name]);
-        }
-        foreach (Tensor t in batch.Values)
-            t.MoveToOuterDisposeScope();
-        return batch;
+            Gather(rows, batch);
+            // The gathered tensor a conversion replaces is freed with the scope BatchTensors.Make works in.
+            foreach (NpyColumn column in _columns)
+            {
+                if (conversions.TryGetValue(column.Name, out BatchConversion? conversion))
+                    batch[column.Name] = conversion.Apply(batch[column.Name]);
+            }
+        });
     }
+
+    // Name, row shape and element type of each array: the tensors of a batch.
+    private (string Name, long[] SampleShape, ScalarType Type)[] Layout =>
+        _columns.Select(c => (c.Name, c.RowShape.ToArray(), c.DType.ScalarType)).ToArray();
 
     /// <inheritdoc />
     void IPageCache.WillNeed(ReadOnlySpan<long> indices)

@@ -121,15 +121,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
-        using DisposeScope scope = torch.NewDisposeScope();
-        Tensor x = TensorMemory.Empty([indices.Length, BlockSize], ScalarType.Int64);
-        Tensor y = TensorMemory.Empty([indices.Length, BlockSize], ScalarType.Int64);
-        if (indices.Length > 0)
-            FillCore(indices, (long*)TensorMemory.DataPointer(x, nameof(x)), (long*)TensorMemory.DataPointer(y, nameof(y)));
-        var batch = new Dictionary<string, Tensor>(2, StringComparer.Ordinal) { [InputName] = x, [TargetName] = y };
-        foreach (Tensor t in batch.Values)
-            t.MoveToOuterDisposeScope();
-        return batch;
+        return BatchTensors.Make(Layout, indices, Fill);
     }
 
     /// <summary>The token files' dtypes, total length, sizes and a sample of their bytes, with the window size and stride (computed
@@ -175,16 +167,14 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     }
 
     /// <inheritdoc />
-    (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout =>
-        _disposed ? null : [(InputName, [BlockSize], ScalarType.Int64), (TargetName, [BlockSize], ScalarType.Int64)];
+    (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout => _disposed ? null : Layout;
 
     /// <inheritdoc />
     bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
-        if (indices.Length > 0)
-            FillCore(indices, (long*)TensorMemory.DataPointer(destination[InputName], nameof(destination)), (long*)TensorMemory.DataPointer(destination[TargetName], nameof(destination)));
+        Fill(indices, destination);
         return true;
     }
 
@@ -209,6 +199,15 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
             if ((ulong)indices[i] >= count)
                 ThrowHelper.ArgumentOutOfRange(nameof(indices), indices[i], Messages.WindowIndexOutOfRange, indices[i], i, Tokens.Count, Count, BlockSize, Stride);
         }
+    }
+
+    private (string Name, long[] SampleShape, ScalarType Type)[] Layout => [(InputName, [BlockSize], ScalarType.Int64), (TargetName, [BlockSize], ScalarType.Int64)];
+
+    // Rows [0, indices.Length) of "x" and "y" of a batch or a loader's slot.
+    private void Fill(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    {
+        if (indices.Length > 0)
+            FillCore(indices, (long*)TensorMemory.DataPointer(destination[InputName], nameof(destination)), (long*)TensorMemory.DataPointer(destination[TargetName], nameof(destination)));
     }
 
     // Rows [0, indices.Length) of x and y; large batches are split over CopyThreads threads.

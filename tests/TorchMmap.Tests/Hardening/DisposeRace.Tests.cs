@@ -69,51 +69,99 @@ public sealed class DisposeRaceTests : IDisposable
             // When the consumer owns its batches it checks and frees them; when the loader owns them, the dispose frees the
             // current one, so the consumer only counts them (touching a batch being freed is the caller's race, not ours).
             var loader = new NpyDataLoader(dataset, 50, shuffle: true, seed: round, num_workers: 2, prefetch_factor: 2, disposeBatch: loaderOwnsBatches);
-            var started = new ManualResetEventSlim();
-            Exception? failure = null;
+            using var started = new ManualResetEventSlim();
             long batches = 0;
-            var consumer = new Thread(() =>
+            var consumer = new Consumer(started, () =>
+            {
+                while (true)
+                {
+                    foreach (Dictionary<string, Tensor> batch in loader)
+                    {
+                        if (!loaderOwnsBatches)
+                        {
+                            Assert.Equal(50, batch["y"].shape[0]);
+                            foreach (Tensor t in batch.Values)
+                                t.Dispose();
+                        }
+                        batches++;
+                        started.Set();
+                    }
+                }
+            });
+            started.Wait();
+            Thread.Sleep(round % 4);
+            loader.Dispose();
+            Assert.True(consumer.Join(TimeSpan.FromSeconds(30)), "The enumerating thread did not stop after the loader was disposed.");
+            Assert.Null(consumer.Failure);
+            Assert.True(batches > 0);
+        }
+    }
+
+    // The windows the test above hits only now and then, made frequent: the loader is disposed right as an enumeration
+    // starts, between a MoveNext that returned true and its Current (which must still give the batch), or while MoveNext
+    // waits for a worker whose thread has not run yet (which must still end its queue, or MoveNext would wait for ever).
+    [Fact]
+    public void Dispose_LoaderAsItsEnumerationStarts_MoveNextEndsOrThrowsObjectDisposed()
+    {
+        (string x, string y) = _files.Write(500);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("y", y));
+        for (int round = 0; round < 200; round++)
+        {
+            var loader = new NpyDataLoader(dataset, 50, shuffle: true, seed: round, num_workers: 2, prefetch_factor: 2, disposeBatch: false);
+            using var started = new ManualResetEventSlim();
+            var consumer = new Consumer(started, () =>
+            {
+                using IEnumerator<Dictionary<string, Tensor>> batches = loader.GetEnumerator();
+                started.Set();
+                while (batches.MoveNext())
+                {
+                    foreach (Tensor t in batches.Current.Values)
+                        t.Dispose();
+                }
+            });
+            started.Wait();
+            loader.Dispose();
+            Assert.True(consumer.Join(TimeSpan.FromSeconds(30)), $"round {round}: MoveNext did not return after the loader was disposed.");
+            Assert.Null(consumer.Failure);
+        }
+    }
+
+    public void Dispose() => _files.Dispose();
+
+    // Enumerates on a thread of its own: ObjectDisposedException ends it as expected, any other exception is its failure;
+    // started is set when it ends, whichever way.
+    private sealed class Consumer
+    {
+        private readonly Thread _thread;
+
+        public Consumer(ManualResetEventSlim started, Action enumerate)
+        {
+            _thread = new Thread(() =>
             {
                 try
                 {
-                    while (true)
-                    {
-                        foreach (Dictionary<string, Tensor> batch in loader)
-                        {
-                            if (!loaderOwnsBatches)
-                            {
-                                Assert.Equal(50, batch["y"].shape[0]);
-                                foreach (Tensor t in batch.Values)
-                                    t.Dispose();
-                            }
-                            batches++;
-                            started.Set();
-                        }
-                    }
+                    enumerate();
                 }
                 catch (ObjectDisposedException)
                 {
                 }
                 catch (Exception ex)
                 {
-                    failure = ex;
+                    Failure = ex;
                 }
                 finally
                 {
                     started.Set();
                 }
-            });
-            consumer.Start();
-            started.Wait();
-            Thread.Sleep(round % 4);
-            loader.Dispose();
-            Assert.True(consumer.Join(TimeSpan.FromSeconds(30)), "The enumerating thread did not stop after the loader was disposed.");
-            Assert.Null(failure);
-            Assert.True(batches > 0);
+            })
+            { IsBackground = true };
+            _thread.Start();
         }
-    }
 
-    public void Dispose() => _files.Dispose();
+        public Exception? Failure { get; private set; }
+
+        public bool Join(TimeSpan timeout) => _thread.Join(timeout);
+    }
 
     private static long[] RandomIndices(Random rng, int rows, int count) => Enumerable.Range(0, count).Select(_ => (long)rng.Next(rows)).ToArray();
 

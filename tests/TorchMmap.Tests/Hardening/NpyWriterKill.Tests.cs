@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using TorchMmap.Format;
 using TorchMmap.Reliability;
 using TorchMmap.Storage;
+using TorchMmap.Tests.TestUtilities;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Tests.Hardening;
@@ -52,35 +52,5 @@ public sealed class NpyWriterKillTests : IDisposable
         Assert.Throws<InvalidDataException>(() => Npy.Load(temp));
     }
 
-    // Starts the child, waits until it has written thousands of rows (it prints its temporary path), and kills it.
-    private static string KillWriterMidWrite(string path)
-    {
-        string dll = typeof(WriteForever).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("write-forever");
-        start.ArgumentList.Add(path);
-        using Process child = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        try
-        {
-            Task<string?> line = child.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
-                throw new InvalidOperationException("The writer never reported progress: " + child.StandardError.ReadToEnd());
-            string temp = line.Result;
-            long size = new FileInfo(temp).Length;
-            // Kill while the file is still growing, i.e. really mid-write.
-            var clock = Stopwatch.StartNew();
-            while (new FileInfo(temp).Length == size && clock.Elapsed < TimeSpan.FromSeconds(10))
-                Thread.Sleep(1);
-            Assert.False(child.HasExited);
-            child.Kill(entireProcessTree: true);
-            Assert.True(child.WaitForExit(30_000));
-            return temp;
-        }
-        finally
-        {
-            if (!child.HasExited)
-                child.Kill(entireProcessTree: true);
-        }
-    }
+    private static string KillWriterMidWrite(string path) => WriterKill.KillMidWrite(path, "write-forever", path);
 }

@@ -36,6 +36,8 @@ internal sealed class ReliabilityChild : IDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get
@@ -83,6 +85,14 @@ internal sealed class ReliabilityChild : IDisposable
             throw new TimeoutException($"The child did not end within {timeout}. Output: {Output}");
         _process.WaitForExit();
         return _process.ExitCode;
+    }
+
+    /// <summary>Kills the child (and anything it started) and waits for it to end.</summary>
+    public void Kill(TimeSpan timeout)
+    {
+        _process.Kill(entireProcessTree: true);
+        if (!_process.WaitForExit(timeout))
+            throw new TimeoutException($"The child did not end within {timeout} of being killed.");
     }
 
     public void Dispose()

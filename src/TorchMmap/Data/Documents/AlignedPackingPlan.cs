@@ -64,20 +64,7 @@ internal sealed class AlignedPackingPlan : PackingPlan
     public override int Segments(long sequence, in RaggedArray.Reader documents, Span<DocumentSegment> destination)
     {
         long start = _starts[sequence];
-        long end = Math.Min(start + Slots, TotalTokens);
-        int d = DocumentLengths.UpperBound(_ends, start);
-        int n = 0;
-        long position = start;
-        while (position < end)
-        {
-            long docStart = d == 0 ? 0 : _ends[d - 1];
-            long take = Math.Min(_ends[d], end) - position;
-            if (take > 0)
-                destination[n++] = new DocumentSegment(d, position - docStart, (int)take);
-            position += take;
-            d++;
-        }
-        return n;
+        return DocumentLengths.Segments(_ends, start, Math.Min(start + Slots, TotalTokens), destination);
     }
 
     private int NextNonEmpty(int d)

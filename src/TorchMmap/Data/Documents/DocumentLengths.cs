@@ -34,6 +34,33 @@ internal static class DocumentLengths
         return ends;
     }
 
+    /// <summary>
+    /// The pieces of documents that tokens [<paramref name="start"/>, <paramref name="end"/>) of the concatenated documents
+    /// cover, in order.
+    /// </summary>
+    /// <param name="ends">The running totals of the document lengths (<see cref="PrefixSums"/>).</param>
+    /// <param name="start">The first token.</param>
+    /// <param name="end">One past the last token; at most the total.</param>
+    /// <param name="destination">Receives the segments.</param>
+    /// <returns>The number of segments written.</returns>
+    public static int Segments(long[] ends, long start, long end, Span<DocumentSegment> destination)
+    {
+        // The first document whose end lies past the start.
+        int d = UpperBound(ends, start);
+        int n = 0;
+        long position = start;
+        while (position < end)
+        {
+            long docStart = d == 0 ? 0 : ends[d - 1];
+            long take = Math.Min(ends[d], end) - position;
+            if (take > 0)
+                destination[n++] = new DocumentSegment(d, position - docStart, (int)take);
+            position += take;
+            d++;
+        }
+        return n;
+    }
+
     /// <summary>The first index whose value is greater than <paramref name="value"/> in a sorted array.</summary>
     public static int UpperBound(long[] sorted, long value)
     {

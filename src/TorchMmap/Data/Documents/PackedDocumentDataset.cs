@@ -189,14 +189,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
-        using DisposeScope scope = torch.NewDisposeScope();
-        var batch = new Dictionary<string, Tensor>(s_names.Length, StringComparer.Ordinal);
-        foreach ((string name, long[] shape, ScalarType type) in Layout)
-            batch[name] = TensorMemory.Empty([indices.Length, .. shape], type);
-        Fill(indices, batch);
-        foreach (Tensor t in batch.Values)
-            t.MoveToOuterDisposeScope();
-        return batch;
+        return BatchTensors.Make(Layout, indices, Fill);
     }
 
     /// <inheritdoc />

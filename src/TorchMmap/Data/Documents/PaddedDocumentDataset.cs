@@ -120,19 +120,15 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
         int width = PadToMaxLength ? MaxLength : PaddedRows.LongestIn(Documents, indices, MaxLength);
-        using DisposeScope scope = torch.NewDisposeScope();
-        var batch = new Dictionary<string, Tensor>(_names.Length, StringComparer.Ordinal);
-        foreach ((string name, long[] shape, ScalarType type) in PaddedRows.Layout(width))
-            batch[name] = TensorMemory.Empty([indices.Length, .. shape], type);
-        PaddedRows.Write(Documents, indices, width, PadToken, IgnoreIndex, batch);
-        if (_columns is not null)
+        return BatchTensors.Make(PaddedRows.Layout(width), indices, (rows, batch) =>
         {
-            foreach ((string name, Tensor t) in _columns.GetBatch(indices))
-                batch[name] = t;
-        }
-        foreach (Tensor t in batch.Values)
-            t.MoveToOuterDisposeScope();
-        return batch;
+            PaddedRows.Write(Documents, rows, width, PadToken, IgnoreIndex, batch);
+            if (_columns is not null)
+            {
+                foreach ((string name, Tensor t) in _columns.GetBatch(rows))
+                    batch[name] = t;
+            }
+        });
     }
 
     /// <inheritdoc />

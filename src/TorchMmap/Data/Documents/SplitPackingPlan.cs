@@ -28,20 +28,6 @@ internal sealed class SplitPackingPlan : PackingPlan
     public override int Segments(long sequence, in RaggedArray.Reader documents, Span<DocumentSegment> destination)
     {
         long start = sequence * _t;
-        long end = Math.Min(start + Slots, TotalTokens);
-        // The first document whose end lies past the start.
-        int d = DocumentLengths.UpperBound(_ends, start);
-        int n = 0;
-        long position = start;
-        while (position < end)
-        {
-            long docStart = d == 0 ? 0 : _ends[d - 1];
-            long take = Math.Min(_ends[d], end) - position;
-            if (take > 0)
-                destination[n++] = new DocumentSegment(d, position - docStart, (int)take);
-            position += take;
-            d++;
-        }
-        return n;
+        return DocumentLengths.Segments(_ends, start, Math.Min(start + Slots, TotalTokens), destination);
     }
 }

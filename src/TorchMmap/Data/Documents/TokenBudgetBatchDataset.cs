@@ -181,14 +181,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
             }
             ReadOnlySpan<long> selected = documents.AsSpan(0, n);
             int width = PaddedRows.LongestIn(Documents, selected, MaxLength);
-            using DisposeScope scope = torch.NewDisposeScope();
-            var batch = new Dictionary<string, Tensor>(s_names.Length, StringComparer.Ordinal);
-            foreach ((string name, long[] shape, ScalarType type) in PaddedRows.Layout(width))
-                batch[name] = TensorMemory.Empty([n, .. shape], type);
-            PaddedRows.Write(Documents, selected, width, PadToken, IgnoreIndex, batch);
-            foreach (Tensor t in batch.Values)
-                t.MoveToOuterDisposeScope();
-            return batch;
+            return BatchTensors.Make(PaddedRows.Layout(width), selected, (rows, batch) => PaddedRows.Write(Documents, rows, width, PadToken, IgnoreIndex, batch));
         }
         finally
         {
