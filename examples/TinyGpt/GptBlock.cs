@@ -38,10 +38,17 @@ public sealed class GptBlock : Module<Tensor, Tensor>
     /// <summary>Applies the block.</summary>
     /// <param name="input">Shape (B, T, C).</param>
     /// <returns>Shape (B, T, C).</returns>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => forward(input, null);
+
+    /// <summary>Applies the block with attention restricted by <paramref name="attentionMask"/>.</summary>
+    /// <param name="input">Shape (B, T, C).</param>
+    /// <param name="attentionMask">See <see cref="CausalSelfAttention.forward(Tensor, Tensor?)"/>; null for plain causal attention.</param>
+    /// <returns>Shape (B, T, C).</returns>
+    public Tensor forward(Tensor input, Tensor? attentionMask)
     {
+        ArgumentNullException.ThrowIfNull(input);
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor x = input + _attention.call(_ln1.call(input));
+        Tensor x = input + _attention.forward(_ln1.call(input), attentionMask);
         x = x + _dropout.call(_projection.call(_gelu.call(_fc.call(_ln2.call(x)))));
         return x.MoveToOuterDisposeScope();
     }

@@ -43,16 +43,29 @@ public sealed class GptModel : Module<Tensor, Tensor>
     /// <param name="input">Token ids, int64, shape (B, T) with T at most <see cref="GptConfig.BlockSize"/>.</param>
     /// <returns>Logits, shape (B, T, V).</returns>
     /// <exception cref="ArgumentException">The context is longer than the block size.</exception>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => forward(input, null, null);
+
+    /// <summary>
+    /// Computes next-token logits at every position of packed sequences: positions and attention come from the batch, so
+    /// each document is seen as if it stood alone (<see cref="TorchMmap.Data.PackedDocumentDataset"/>'s <c>position_ids</c>
+    /// and the mask <see cref="TorchMmap.Data.DocumentMasks.Causal"/> builds from its <c>cu_seqlens</c>).
+    /// </summary>
+    /// <param name="input">Token ids, int64, shape (B, T) with T at most <see cref="GptConfig.BlockSize"/>.</param>
+    /// <param name="positionIds">Int64 (B, T), each below <see cref="GptConfig.BlockSize"/>; null for 0 to T - 1 in every row.</param>
+    /// <param name="attentionMask">Bool (B, 1, T, T), true where query <c>i</c> may attend to key <c>j</c>; null for plain causal attention.</param>
+    /// <returns>Logits, shape (B, T, V).</returns>
+    /// <exception cref="ArgumentException">The context is longer than the block size.</exception>
+    public Tensor forward(Tensor input, Tensor? positionIds, Tensor? attentionMask)
     {
+        ArgumentNullException.ThrowIfNull(input);
         long t = input.shape[1];
         if (t > Config.BlockSize)
             throw new ArgumentException($"A context of {t} tokens is longer than the block size {Config.BlockSize}.", nameof(input));
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor positions = torch.arange(t, dtype: ScalarType.Int64, device: input.device);
+        Tensor positions = positionIds ?? torch.arange(t, dtype: ScalarType.Int64, device: input.device);
         Tensor x = _dropout.call(_tokens.call(input) + _positions.call(positions));
         foreach (GptBlock block in _blocks)
-            x = block.call(x);
+            x = block.forward(x, attentionMask);
         x = _lnFinal.call(x);
         // The head is the token embedding transposed (weight tying, as GPT-2).
         return torch.nn.functional.linear(x, _tokens.weight!).MoveToOuterDisposeScope();
@@ -60,13 +73,15 @@ public sealed class GptModel : Module<Tensor, Tensor>
 
     /// <summary>The mean cross-entropy of the next-token predictions, in nats per token.</summary>
     /// <param name="input">Token ids (B, T).</param>
-    /// <param name="targets">The next tokens (B, T).</param>
-    /// <returns>A scalar tensor.</returns>
-    public Tensor Loss(Tensor input, Tensor targets)
+    /// <param name="targets">The next tokens (B, T); -100 (<c>cross_entropy</c>'s ignore index) where nothing is trained.</param>
+    /// <param name="positionIds">See <see cref="forward(Tensor, Tensor?, Tensor?)"/>; null for 0 to T - 1.</param>
+    /// <param name="attentionMask">See <see cref="forward(Tensor, Tensor?, Tensor?)"/>; null for plain causal attention.</param>
+    /// <returns>A scalar tensor: the mean over the trained targets.</returns>
+    public Tensor Loss(Tensor input, Tensor targets, Tensor? positionIds = null, Tensor? attentionMask = null)
     {
         ArgumentNullException.ThrowIfNull(targets);
         using DisposeScope scope = torch.NewDisposeScope();
-        Tensor logits = call(input);
+        Tensor logits = forward(input, positionIds, attentionMask);
         return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), targets.view(-1)).MoveToOuterDisposeScope();
     }
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
 using TinyGpt;
+using TorchMmap.Data;
+using TorchMmap.Format;
 using TorchMmap.Storage;
 using TorchSharp;
 
@@ -43,7 +45,7 @@ try
     var clock = Stopwatch.StartNew();
     TokenCorpus corpus = TokenCorpus.Prepare(text, outputs.DataDirectory(options.Tokenizer), options.Tokenizer);
     Console.WriteLine(string.Create(inv,
-        $"{(corpus.Written ? "Tokenized" : "Reusing")} {text.Length:N0} characters ({options.Tokenizer.ToString().ToLowerInvariant()}, V = {corpus.Tokenizer.VocabularySize:N0}): {corpus.TrainTokens:N0} training and {corpus.ValidationTokens:N0} validation tokens (last {corpus.ValidationFraction:P0} of the text) in {Path.GetDirectoryName(corpus.TrainPath)}, {clock.Elapsed.TotalSeconds:F1} s"));
+        $"{(corpus.Written ? "Tokenized" : "Reusing")} {text.Length:N0} characters ({options.Tokenizer.ToString().ToLowerInvariant()}, V = {corpus.Tokenizer.VocabularySize:N0}): {corpus.TrainTokens:N0} training and {corpus.ValidationTokens:N0} validation tokens (last {corpus.ValidationFraction:P0} of the text) in {corpus.TrainDocuments:N0} and {corpus.ValidationDocuments:N0} documents, Megatron indexed datasets in {Path.GetDirectoryName(corpus.TrainPath)}, {clock.Elapsed.TotalSeconds:F1} s"));
 
     // The prompt is encoded before training, so one the vocabulary cannot spell fails now rather than after the run.
     long[] prompt;
@@ -60,7 +62,7 @@ try
     TrainingSettings settings = options.Settings with { Model = options.Settings.Model with { VocabularySize = corpus.Tokenizer.VocabularySize } };
     GptConfig m = settings.Model;
     long targets = Trainer.ValidationTargets(corpus.ValidationTokens, m.BlockSize);
-    long targetCharacters;
+    long targetCharacters, documentCharacters;
     double bigramNats;
     clock.Restart();
     using (TokenStream train = TokenStream.OpenNanoGpt(corpus.TrainPath))
@@ -70,13 +72,27 @@ try
         bigramNats = bigram.Loss(validation, 0, targets).Nats;
         // The characters the predicted tokens spell: the denominator of the loss per character, the same for both models.
         targetCharacters = corpus.Tokenizer.Decode(validation.Read(1, checked((int)targets))).Length;
+        // Within documents: the same targets but the first token of each validation document (the first one's is never a target).
+        documentCharacters = targetCharacters;
+        using IndexedDataset documents = IndexedDataset.Open(corpus.ValidationDocumentsPrefix, IndexedDatasetConvention.Megatron);
+        for (long d = 0, start = 0; d < documents.Sequences.Count && start <= targets; start += documents.Sequences.LengthOf(d++))
+        {
+            if (start >= 1)
+                documentCharacters -= corpus.Tokenizer.Decode(validation.Read(start, 1)).Length;
+        }
         Console.WriteLine(string.Create(inv,
             $"Bigram baseline (add-{bigram.Smoothing} smoothing, {bigram.DistinctPairs:N0} pairs): validation {bigramNats / targets:F4} nats/token, {bigramNats / targetCharacters:F4} nats/char ({clock.Elapsed.TotalSeconds:F1} s)"));
     }
 
+    string layout = settings.Packing is PackingMode packing ? $"documents packed into sequences ({packing.ToString().ToLowerInvariant()})" : "token windows";
     Console.WriteLine(string.Create(inv,
-        $"Training a GPT ({m.Layers} layers, {m.Heads} heads, width {m.Embedding}, context {m.BlockSize}) for {settings.Steps} steps of {settings.BatchSize} windows, seed {settings.Seed}, {settings.Threads} threads, AdamW lr {settings.LearningRate} (warm-up {settings.WarmupSteps}, cosine to {settings.MinLearningRate})"));
-    bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        $"{(options.EvaluateOnly ? $"Evaluating the saved weights {outputs.Model} of a" : "Training a")} GPT ({m.Layers} layers, {m.Heads} heads, width {m.Embedding}, context {m.BlockSize}) on {layout} for {settings.Steps} steps of {settings.BatchSize} sequences, seed {settings.Seed}, {settings.Threads} threads, AdamW lr {settings.LearningRate} (warm-up {settings.WarmupSteps}, cosine to {settings.MinLearningRate})"));
+    if (options.EvaluateOnly && !File.Exists(outputs.Model))
+    {
+        Console.Error.WriteLine($"error: --eval-only evaluates the weights of an earlier run, but '{outputs.Model}' does not exist.");
+        return 2;
+    }
+    bool live = !options.EvaluateOnly && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
     TrainingReport report;
     if (live)
     {
@@ -84,14 +100,14 @@ try
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context => result = Trainer.Train(settings, corpus.TrainPath, corpus.ValidationPath, outputs.Model, new LiveProgressObserver(context)));
+            .Start(context => result = Trainer.Train(settings, corpus, outputs.Model, new LiveProgressObserver(context)));
         report = result!;
         foreach (EvalPoint point in report.Curve)
             Console.WriteLine(string.Create(inv, $"  step {point.Step,5}  train {point.TrainLoss:F4}  val {point.ValidationLoss:F4}"));
     }
     else
     {
-        report = Trainer.Train(settings, corpus.TrainPath, corpus.ValidationPath, outputs.Model, new PlainProgressObserver(Console.Out));
+        report = Trainer.Train(settings, corpus, outputs.Model, new PlainProgressObserver(Console.Out), options.EvaluateOnly);
     }
 
     // The sample comes from the saved weights, so it also shows they load.
@@ -103,19 +119,24 @@ try
         model.load(outputs.Model);
         sample = corpus.Tokenizer.Decode(model.Generate(prompt, s.Tokens, s.Temperature, s.TopK, generator));
     }
-    outputs.Write(report, bigramNats / targets, corpus.Tokenizer.VocabularySize, sample);
+    if (!options.EvaluateOnly)
+        outputs.Write(report, bigramNats / targets, corpus.Tokenizer.VocabularySize, sample);
     total.Stop();
 
     Console.WriteLine();
-    Console.WriteLine(string.Create(inv, $"Validation loss over {report.ValidationTargets:N0} tokens ({targetCharacters:N0} characters) of the held-out text:"));
-    Console.WriteLine(string.Create(inv, $"  GPT     {report.ValidationLossPerToken:F4} nats/token  {report.ValidationNats / targetCharacters:F4} nats/char  ({report.Parameters:N0} parameters)"));
+    Console.WriteLine(string.Create(inv, $"Validation loss over {targets:N0} tokens ({targetCharacters:N0} characters) of the held-out text:"));
+    if (settings.Packing is null)
+        Console.WriteLine(string.Create(inv, $"  GPT     {report.ValidationLossPerToken:F4} nats/token  {report.ValidationNats / targetCharacters:F4} nats/char  ({report.Parameters:N0} parameters)"));
     Console.WriteLine(string.Create(inv, $"  bigram  {bigramNats / targets:F4} nats/token  {bigramNats / targetCharacters:F4} nats/char"));
     Console.WriteLine(string.Create(inv, $"  uniform {Math.Log(corpus.Tokenizer.VocabularySize):F4} nats/token"));
+    Console.WriteLine(string.Create(inv, $"Within documents, the targets both layouts predict ({report.DocumentTargets:N0} tokens, {documentCharacters:N0} characters: all but the first token of each validation document):"));
+    Console.WriteLine(string.Create(inv, $"  GPT     {report.DocumentLossPerToken:F4} nats/token  {report.DocumentNats / documentCharacters:F4} nats/char  ({report.Parameters:N0} parameters, trained on {layout})"));
     Console.WriteLine(string.Create(inv, $"Training loop: {report.TrainWall.TotalSeconds:F1} s, waiting for data {report.DataWait.TotalSeconds:F2} s ({report.DataWaitShare:P3}); final evaluation {report.EvaluationWall.TotalSeconds:F1} s"));
     Console.WriteLine(string.Create(inv, $"Processor time of training and evaluation: {report.CpuTime.TotalSeconds:F1} s on {Environment.ProcessorCount} cores"));
     long? peak = ProcessMemory.PeakResidentBytes();
     Console.WriteLine(string.Create(inv, $"Wall time: {total.Elapsed.TotalSeconds:F1} s in all; peak resident memory {(peak is long p ? $"{p / 1048576.0:F0} MiB" : "unknown")}"));
-    Console.WriteLine($"Wrote {outputs.Model}, {outputs.LossCurve}, {outputs.MetricsCsv}, {outputs.Sample}");
+    if (!options.EvaluateOnly)
+        Console.WriteLine($"Wrote {outputs.Model}, {outputs.LossCurve}, {outputs.MetricsCsv}, {outputs.Sample}");
     Console.WriteLine();
     Console.WriteLine($"Sample (seed {s.Seed}, temperature {s.Temperature.ToString(inv)}, top-{s.TopK}):");
     Console.WriteLine(sample);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchMmap.Data;
 
 namespace TinyGpt;
 
@@ -9,7 +10,8 @@ namespace TinyGpt;
 /// <param name="Settings">The training settings.</param>
 /// <param name="Sample">What to generate at the end.</param>
 /// <param name="RetainFreedMemory">Whether native memory freed by a training step is kept for the next one (<see cref="TorchMmap.Runtime.NativeHeap.RetainFreedMemory"/>).</param>
-public sealed record ProgramOptions(string? TextPath, string OutputDirectory, TokenizerKind Tokenizer, TrainingSettings Settings, SampleSettings Sample, bool RetainFreedMemory = true)
+/// <param name="EvaluateOnly">Whether to evaluate the weights an earlier run saved in the output folder instead of training (nanoGPT's <c>eval_only</c>).</param>
+public sealed record ProgramOptions(string? TextPath, string OutputDirectory, TokenizerKind Tokenizer, TrainingSettings Settings, SampleSettings Sample, bool RetainFreedMemory = true, bool EvaluateOnly = false)
 {
     /// <summary>The default output folder, relative to the current directory.</summary>
     public const string DefaultOutput = "out/tiny-gpt";
@@ -30,6 +32,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
         string output = DefaultOutput;
         TokenizerKind tokenizer = TokenizerKind.Char;
         bool retainFreedMemory = true;
+        bool evaluateOnly = false;
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
@@ -38,6 +41,11 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
             if (name == "--default-heap")
             {
                 retainFreedMemory = false;
+                continue;
+            }
+            if (name == "--eval-only")
+            {
+                evaluateOnly = true;
                 continue;
             }
             if (i + 1 >= args.Count)
@@ -56,6 +64,19 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
                         _ => throw new UsageException($"--tokenizer takes char or gpt2; got '{value}'."),
                     };
                     break;
+                case "--packing":
+                    settings = settings with
+                    {
+                        Packing = value switch
+                        {
+                            "split" => PackingMode.Split,
+                            "aligned" => PackingMode.Aligned,
+                            "bestfit" => PackingMode.BestFit,
+                            _ => throw new UsageException($"--packing takes split, aligned or bestfit; got '{value}'."),
+                        },
+                    };
+                    break;
+                case "--warmup": settings = settings with { WarmupSteps = NonNegative(name, value) }; break;
                 case "--steps": settings = settings with { Steps = Positive(name, value) }; break;
                 case "--batch-size": settings = settings with { BatchSize = Positive(name, value) }; break;
                 case "--block-size": settings = settings with { Model = model with { BlockSize = Positive(name, value) } }; break;
@@ -80,7 +101,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
         }
         if (settings.Model.Embedding % settings.Model.Heads != 0)
             throw new UsageException($"--embedding {settings.Model.Embedding} must be a multiple of --heads {settings.Model.Heads}.");
-        return new ProgramOptions(text, output, tokenizer, settings, sample, retainFreedMemory);
+        return new ProgramOptions(text, output, tokenizer, settings, sample, retainFreedMemory, evaluateOnly);
     }
 
     private static string Help(TrainingSettings s, SampleSettings g) => string.Create(CultureInfo.InvariantCulture, $"""
@@ -91,7 +112,11 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
           --text FILE         train on this UTF-8 text instead of the King James Bible (from Debian's bible-kjv)
           --out DIR           folder for token files, weights, chart, metrics and sample [default: {DefaultOutput}]
           --tokenizer KIND    char (one token per character) or gpt2 (GPT-2 BPE, 50257 tokens) [default: char]
+          --packing MODE      train on documents (blank-line-separated parts: the KJV's chapters) packed into sequences,
+                              attention and positions within each document: split, aligned or bestfit
+                              [default: token windows at random offsets]
           --steps N           optimizer steps [default: {s.Steps}]
+          --warmup N          steps of linear learning-rate warm-up [default: {s.WarmupSteps}]
           --batch-size N      windows per step [default: {s.BatchSize}]
           --block-size N      tokens per window, the context length [default: {s.Model.BlockSize}]
           --layers N          transformer blocks [default: {s.Model.Layers}]
@@ -105,6 +130,7 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
           --prompt TEXT       start of the generated sample [default: "{g.Prompt}"]
           --sample-tokens N   tokens to generate [default: {g.Tokens}]
           --temperature X     sampling temperature [default: {g.Temperature}]
+          --eval-only         evaluate the weights an earlier run with the same options saved in --out; no training
           --default-heap      leave glibc's malloc thresholds as they are (by default freed tensor memory is kept for reuse)
           -h, --help          this text
 
@@ -115,6 +141,11 @@ public sealed record ProgramOptions(string? TextPath, string OutputDirectory, To
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n
             : throw new UsageException($"{name} takes a positive whole number; got '{value}'.");
+
+    private static int NonNegative(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new UsageException($"{name} takes a whole number; got '{value}'.");
 
     private static double Real(string name, string value, double min, double below) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x >= min && x < below

@@ -2,8 +2,9 @@ namespace TinyGpt;
 
 /// <summary>The outcome of a training run.</summary>
 /// <param name="Curve">The loss estimates, in step order (the first before any step).</param>
-/// <param name="ValidationNats">Total loss over every validation window, in nats.</param>
-/// <param name="ValidationTargets">Tokens predicted in that evaluation (windows x T).</param>
+/// <param name="ValidationNats">Total loss over the validation targets the layout trains, in nats: every target of every
+/// validation window for token windows, those inside documents for packed documents (<see cref="DocumentNats"/>).</param>
+/// <param name="ValidationTargets">Tokens predicted in that evaluation.</param>
 /// <param name="TrainWall">Wall time of the training loop, estimates included.</param>
 /// <param name="DataWait">Time the training loop waited for batches from its loader.</param>
 /// <param name="EvaluationWall">Wall time of the final evaluation.</param>
@@ -19,7 +20,17 @@ public sealed record TrainingReport(
     long Parameters,
     TimeSpan CpuTime)
 {
-    /// <summary>The final validation loss over all windows, nats per token.</summary>
+    /// <summary>Total loss over the validation targets inside documents (every target but the first token of a document), in
+    /// nats: the figure both layouts are compared on.</summary>
+    public double DocumentNats { get; init; }
+
+    /// <summary>Tokens predicted in <see cref="DocumentNats"/>.</summary>
+    public long DocumentTargets { get; init; }
+
+    /// <summary>The final validation loss over the targets inside documents, nats per token.</summary>
+    public double DocumentLossPerToken => DocumentNats / DocumentTargets;
+
+    /// <summary>The final validation loss over the targets the layout trains, nats per token.</summary>
     public double ValidationLossPerToken => ValidationNats / ValidationTargets;
 
     /// <summary>The share of the training loop's wall time spent waiting for data.</summary>

@@ -1,10 +1,16 @@
+using TorchMmap.Data;
+
 namespace TinyGpt;
 
-/// <summary>The knobs of one training run. The defaults are the run docs/gpt-example.md reports.</summary>
+/// <summary>The knobs of one training run. The defaults are the run docs/examples.md reports.</summary>
 public sealed record TrainingSettings
 {
     /// <summary>The model's shape; its vocabulary size is set from the tokenizer.</summary>
     public GptConfig Model { get; init; } = new();
+
+    /// <summary>How the training text is laid out: null for token windows at random offsets (nanoGPT's <c>get_batch</c>), a
+    /// packing mode for documents packed into sequences with attention and positions kept within each document.</summary>
+    public PackingMode? Packing { get; init; }
 
     /// <summary>Optimizer steps.</summary>
     public int Steps { get; init; } = 1200;
@@ -55,6 +61,8 @@ public sealed record TrainingSettings
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(EvalBatchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(WarmupSteps);
         ArgumentOutOfRangeException.ThrowIfNegative(WeightDecay);
+        if (Packing is PackingMode mode && !Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(Packing), mode, "Unknown packing mode.");
         if (!(LearningRate > 0) || !(MinLearningRate >= 0) || MinLearningRate > LearningRate)
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"Learning rates must satisfy 0 <= min ({MinLearningRate}) <= peak, peak > 0.");
         if (!(GradientClip > 0))

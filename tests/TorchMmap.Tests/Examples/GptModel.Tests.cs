@@ -30,6 +30,58 @@ public sealed class GptModelTests
     }
 
     [Fact]
+    public void Forward_PackedWithDocumentMask_LaterDocumentSeesNothingOfTheEarlierOne()
+    {
+        string dir = Directory.CreateTempSubdirectory("torchmmap-gpt-mask-").FullName;
+        try
+        {
+            // Two packed sequences of T = 8 from documents written as a Megatron indexed dataset: A (3 tokens) then B (6 tokens),
+            // differing only in A's tokens.
+            long[] b = [7, 1, 4, 4, 2, 9];
+            Dictionary<string, Tensor> first = PackedSequence(Path.Combine(dir, "first"), [3, 5, 8], b);
+            Dictionary<string, Tensor> second = PackedSequence(Path.Combine(dir, "second"), [10, 0, 6], b);
+            torch.manual_seed(1);
+            using var model = new GptModel(s_config);
+            model.eval();
+            using var scope = torch.NewDisposeScope();
+            Tensor mask1 = TorchMmap.Data.DocumentMasks.Causal(first["cu_seqlens"]), mask2 = TorchMmap.Data.DocumentMasks.Causal(second["cu_seqlens"]);
+
+            Tensor l1 = model.forward(first["x"], first["position_ids"], mask1);
+            Tensor l2 = model.forward(second["x"], second["position_ids"], mask2);
+            Tensor alone = model.call(torch.tensor(b[..5]).view(1, 5));
+
+            Assert.Equal(new long[] { 0, 1, 2, 0, 1, 2, 3, 4 }, first["position_ids"].data<long>().ToArray());
+            // B's logits do not change with A's tokens, and are those of B read on its own.
+            Assert.True(l1[.., 3..].allclose(l2[.., 3..], rtol: 0, atol: 1e-6));
+            Assert.True(l1[.., 3..].allclose(alone, rtol: 0, atol: 1e-5));
+            Assert.False(l1[.., ..3].allclose(l2[.., ..3], rtol: 0, atol: 1e-3));
+            // Without the mask and the restarted positions, B would see A: the same test would fail.
+            Assert.False(model.call(first["x"])[.., 3..].allclose(model.call(second["x"])[.., 3..], rtol: 0, atol: 1e-3));
+            // And A's last input is not trained to predict B's first token.
+            Assert.Equal(-100, first["y"][0, 2].item<long>());
+            foreach (Tensor t in first.Values.Concat(second.Values))
+                t.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static Dictionary<string, Tensor> PackedSequence(string prefix, long[] a, long[] b)
+    {
+        using (var writer = TorchMmap.Format.IndexedDatasetWriter.Create(prefix, TorchMmap.Format.NpyDType.UInt16, TorchMmap.Format.IndexedDatasetConvention.Megatron))
+        {
+            writer.AddDocument(a);
+            writer.AddDocument(b);
+            writer.Complete();
+        }
+        using var data = TorchMmap.Storage.IndexedDataset.Open(prefix, TorchMmap.Format.IndexedDatasetConvention.Megatron);
+        using var packed = new TorchMmap.Data.PackedDocumentDataset(data.Sequences, blockSize: 8, TorchMmap.Data.PackingMode.Split);
+        return packed.GetBatch([0]);
+    }
+
+    [Fact]
     public void Parameters_HeadTiedToTokenEmbedding_CountsMatchTheLayout()
     {
         torch.manual_seed(1);

@@ -35,7 +35,7 @@ public sealed class GptTrainerTests : IDisposable
         TrainingSettings settings = Small(v);
         string model = Path.Combine(_dir, "model.bin");
 
-        TrainingReport report = Trainer.Train(settings, corpus.TrainPath, corpus.ValidationPath, model);
+        TrainingReport report = Trainer.Train(settings, corpus, model);
 
         double uniform = Math.Log(v);
         // Before training the model guesses nearly uniformly: its loss is close to ln V.
@@ -50,6 +50,35 @@ public sealed class GptTrainerTests : IDisposable
         Assert.Equal(Trainer.ValidationTargets(corpus.ValidationTokens, 32), report.ValidationTargets);
         Assert.InRange(report.DataWaitShare, 0, 1);
         Assert.True(new FileInfo(model).Length > 4 * report.Parameters, "the saved model holds every float32 parameter");
+        // The grammar text has no blank line: one document, so every target is inside it.
+        Assert.Equal(1, corpus.ValidationDocuments);
+        Assert.Equal(report.ValidationTargets, report.DocumentTargets);
+        Assert.Equal(report.ValidationNats, report.DocumentNats, 1e-3);
+    }
+
+    [Fact]
+    public void Train_PackedDocuments_LossFallsAndEvaluatesEveryTargetInsideADocument()
+    {
+        // About 250 chapters of 60-400 characters: a sequence of 32 tokens often holds the end of one and the start of the next.
+        TokenCorpus corpus = TokenCorpus.Prepare(SyntheticText.MakeDocuments(60_000, seed: 3), _dir, TokenizerKind.Char);
+        int v = corpus.Tokenizer.VocabularySize;
+        TrainingSettings settings = Small(v) with { Packing = TorchMmap.Data.PackingMode.Split };
+
+        TrainingReport report = Trainer.Train(settings, corpus);
+
+        double uniform = Math.Log(v);
+        Assert.InRange(report.Curve[0].ValidationLoss, 0.9 * uniform, 1.1 * uniform);
+        Assert.True(report.DocumentLossPerToken < 0.5 * uniform, $"validation loss {report.DocumentLossPerToken} against ln V = {uniform}");
+        double bigram;
+        using (var train = TorchMmap.Storage.TokenStream.OpenNanoGpt(corpus.TrainPath))
+        using (var validation = TorchMmap.Storage.TokenStream.OpenNanoGpt(corpus.ValidationPath))
+            bigram = BigramModel.Fit(train, v).Loss(validation, 0, Trainer.ValidationTargets(corpus.ValidationTokens, 32)).NatsPerToken;
+        Assert.True(report.DocumentLossPerToken < 0.9 * bigram, $"GPT {report.DocumentLossPerToken} against bigram {bigram}");
+        // The packed layout is scored on the targets inside documents: all but the first token of each validation document
+        // after the first (whose first token is never a target); every document is longer than T, so each start is a target.
+        Assert.True(corpus.ValidationDocuments > 10, $"{corpus.ValidationDocuments} validation documents");
+        Assert.Equal(Trainer.ValidationTargets(corpus.ValidationTokens, 32) - (corpus.ValidationDocuments - 1), report.DocumentTargets);
+        Assert.Equal((report.DocumentNats, report.DocumentTargets), (report.ValidationNats, report.ValidationTargets));
     }
 
     [Fact]
@@ -59,12 +88,17 @@ public sealed class GptTrainerTests : IDisposable
         TrainingSettings settings = Small(corpus.Tokenizer.VocabularySize) with { Steps = 30, EvalInterval = 15 };
         string first = Path.Combine(_dir, "first.bin"), second = Path.Combine(_dir, "second.bin");
 
-        TrainingReport a = Trainer.Train(settings, corpus.TrainPath, corpus.ValidationPath, first);
-        TrainingReport b = Trainer.Train(settings, corpus.TrainPath, corpus.ValidationPath, second);
-        TrainingReport other = Trainer.Train(settings with { Seed = 6 }, corpus.TrainPath, corpus.ValidationPath);
+        TrainingReport a = Trainer.Train(settings, corpus, first);
+        TrainingReport b = Trainer.Train(settings, corpus, second);
+        TrainingReport other = Trainer.Train(settings with { Seed = 6 }, corpus);
+
+        TrainingReport evaluated = Trainer.Train(settings, corpus, first, evaluateOnly: true);
 
         Assert.Equal(a.Curve.Select(p => p.ValidationLoss), b.Curve.Select(p => p.ValidationLoss));
         Assert.Equal(a.ValidationNats, b.ValidationNats);
+        // Evaluating the saved weights gives the final evaluation of the run that saved them.
+        Assert.Empty(evaluated.Curve);
+        Assert.Equal((a.ValidationNats, a.DocumentNats), (evaluated.ValidationNats, evaluated.DocumentNats));
         Assert.NotEqual(a.ValidationNats, other.ValidationNats);
         Assert.Equal(Sample(settings.Model, first), Sample(settings.Model, second));
     }

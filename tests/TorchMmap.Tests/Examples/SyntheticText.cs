@@ -22,4 +22,22 @@ internal static class SyntheticText
         }
         return text.ToString();
     }
+
+    /// <summary>
+    /// Documents separated by blank lines, as the King James Bible's chapters are: a heading (<c>"Chapter 3"</c>) and
+    /// 60 to 400 characters of sentences each, until the text holds at least <paramref name="characters"/> characters.
+    /// </summary>
+    public static string MakeDocuments(int characters, int seed)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder(characters + 1024);
+        for (int chapter = 1; text.Length < characters; chapter++)
+        {
+            if (text.Length > 0)
+                text.Append('\n');
+            text.Append("Chapter ").Append(chapter).Append('\n');
+            text.Append(Make(random.Next(60, 400), random.Next()));
+        }
+        return text.ToString();
+    }
 }

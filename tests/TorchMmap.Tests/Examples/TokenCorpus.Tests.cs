@@ -61,6 +61,35 @@ public sealed class TokenCorpusTests : IDisposable
         Assert.True(corpus.TrainTokens < corpus.TrainCharacters / 2, $"{corpus.TrainTokens} tokens for {corpus.TrainCharacters} characters");
     }
 
+    [Fact]
+    public void Prepare_BlankLineSeparatedText_WritesOneDocumentPerPartAsAMegatronIndexedDataset()
+    {
+        string text = string.Concat(Enumerable.Range(1, 30).Select(i => $"Book {i}\n1 verse one of {i}\n2 verse two\n\n"));
+
+        TokenCorpus corpus = TokenCorpus.Prepare(text, _dir, TokenizerKind.Char, validationFraction: 0.1);
+
+        using IndexedDataset train = IndexedDataset.Open(corpus.TrainDocumentsPrefix, TorchMmap.Format.IndexedDatasetConvention.Megatron);
+        using IndexedDataset validation = IndexedDataset.Open(corpus.ValidationDocumentsPrefix, TorchMmap.Format.IndexedDatasetConvention.Megatron);
+        Assert.Equal(corpus.TrainPath, train.DataPath);
+        Assert.Equal((27L, 3L), (train.DocumentCount, validation.DocumentCount));
+        Assert.Equal((27L, 3L), (corpus.TrainDocuments, corpus.ValidationDocuments));
+        string[] documents = Enumerable.Range(0, 27).Select(d => corpus.Tokenizer.Decode(train.Sequences.Read(d))).ToArray();
+        Assert.Equal("Book 1\n1 verse one of 1\n2 verse two\n\n", documents[0]);
+        Assert.All(documents, d => Assert.StartsWith("Book ", d, StringComparison.Ordinal));
+        // The documents cover the text, and the .bin read as a nanoGPT token stream is the same tokens.
+        using TokenStream stream = TokenStream.OpenNanoGpt(corpus.TrainPath);
+        Assert.Equal(string.Concat(documents), corpus.Tokenizer.Decode(stream.Read(0, (int)stream.Count)));
+        Assert.Equal(text[..string.Concat(documents).Length], string.Concat(documents));
+    }
+
+    [Theory]
+    [InlineData("", new string[0])]
+    [InlineData("a\nb\n", new[] { "a\nb\n" })]
+    [InlineData("a\n\nb\n", new[] { "a\n\n", "b\n" })]
+    [InlineData("\n\na\n\n\n\nb", new[] { "\n\na\n\n\n\n", "b" })]
+    public void Split_Text_StartsADocumentAfterEachBlankLine(string text, string[] expected) =>
+        Assert.Equal(expected, TextDocuments.Split(text).Select(r => text[r]));
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(1.0)]
