@@ -8,7 +8,8 @@ internal static class Contenders
     [
         ("memcpy-2t", "limit: fresh tensor per batch, per-row memcpy from the mapping, 2 threads", (w, d, s) => new MemcpyLimit(w, d, s, threads: 2)),
         ("memcpy-1t", "limit with 1 thread", (w, d, s) => new MemcpyLimit(w, d, s, threads: 1)),
-        ("npy-default", "NpyDataLoader with every option at its default (num_workers 1, prefetch_factor 2, CopyThreads auto)", (w, d, s) => new LoaderContender(w, d, s, workers: null, copyThreads: null)),
+        ("npy-default", "NpyDataLoader with every option at its default (num_workers 1, prefetch_factor and CopyThreads chosen from the batch size)", (w, d, s) => new LoaderContender(w, d, s, workers: null, copyThreads: null)),
+        ("npy-default-subset", "npy-default over a Subset: Subset.RandomSplit of the whole dataset into one part (every row, in a random order)", (w, d, s) => new LoaderContender(w, d, s, workers: null, copyThreads: null, subset: true)),
         ("numpy", "NumPy fancy indexing x[idx] per batch in Python over np.load(mmap_mode='r'), same order", (w, d, s) => new NumPyContender(w, d, s)),
         ("npy-w0-c1", "NpyDataLoader, no prefetch (num_workers 0), 1 copy thread", (w, d, s) => new LoaderContender(w, d, s, workers: 0, copyThreads: 1)),
         ("npy-w0-c2", "NpyDataLoader, no prefetch, 2 copy threads", (w, d, s) => new LoaderContender(w, d, s, workers: 0, copyThreads: 2)),

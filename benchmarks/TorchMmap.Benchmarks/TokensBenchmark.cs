@@ -133,7 +133,7 @@ internal static class TokensBenchmark
             return $"{Environment.NewLine}Soak: the child produced no result.{Environment.NewLine}";
         var sb = new StringBuilder();
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Soak: {r.Samples:N0} batches through the loader (defaults: 1 worker, prefetch 2), hot; anonymous memory (RssAnon, after a GC) every {per:N0} batches, MiB:");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Soak: {r.Samples:N0} batches through the loader (every option at its default: 1 worker, the default prefetch_factor), hot; anonymous memory (RssAnon, after a GC) every {per:N0} batches, MiB:");
         sb.AppendLine();
         sb.AppendLine(string.Join(" ", anon.Select(a => (a / 1024.0).ToString("F1", CultureInfo.InvariantCulture))));
         sb.AppendLine();

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using TorchMmap.Internal;
@@ -18,7 +17,7 @@ public sealed partial class NpyDataLoader
         private readonly EpochIndices _indices;
         private readonly long _before;   // batches of the epoch before the resume position
         private readonly long _batches;
-        private readonly BlockingCollection<Item>[] _queues;
+        private readonly BatchRing<Item>[] _rings;
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
         private readonly BatchSlotPool? _slots;
@@ -44,14 +43,14 @@ public sealed partial class NpyDataLoader
             Consumed = batchesBefore;
             ThreadId = Environment.CurrentManagedThreadId;
             int workers = (int)Math.Min(loader.NumWorkers, _batches);
-            _queues = new BlockingCollection<Item>[workers];
+            _rings = new BatchRing<Item>[workers];
             _workers = new Task[workers];
             for (int w = 0; w < workers; w++)
             {
-                _queues[w] = new BlockingCollection<Item>(loader.PrefetchFactor);
+                _rings[w] = new BatchRing<Item>(loader.PrefetchFactor);
                 int worker = w;
                 // Not started with the cancellation token: a task cancelled before its thread runs never runs at all, and
-                // then nothing would complete its queue. Work checks the token itself and always completes the queue.
+                // then nothing would complete its ring. Work checks the token itself and always completes the ring.
                 _workers[w] = Task.Factory.StartNew(() => Work(worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
         }
@@ -138,6 +137,8 @@ public sealed partial class NpyDataLoader
                 return;
             HandOverCurrent();
             _cancel.Cancel();
+            foreach (BatchRing<Item> ring in _rings)
+                ring.Abandon();
             try
             {
                 Task.WaitAll(_workers);
@@ -146,11 +147,10 @@ public sealed partial class NpyDataLoader
             {
                 // Workers end by cancellation; their errors were delivered as items or are moot now.
             }
-            foreach (BlockingCollection<Item> queue in _queues)
+            foreach (BatchRing<Item> ring in _rings)
             {
-                while (queue.TryTake(out Item? item))
+                while (ring.TryTakeNow(out Item? item))
                     Discard(item);
-                queue.Dispose();
             }
             _cancel.Dispose();
             _loader.OnEnumeratorDisposed(this);
@@ -158,8 +158,8 @@ public sealed partial class NpyDataLoader
 
         private Item Take(long batch)
         {
-            // A worker that stopped without a batch or an error marks its queue complete, so this cannot hang.
-            if (!_queues[batch % _queues.Length].TryTake(out Item? item, Timeout.Infinite))
+            // A worker that stopped without a batch or an error marks its ring complete, so this cannot hang.
+            if (!_rings[batch % _rings.Length].TryTake(out Item? item))
             {
                 // Workers also stop when the enumeration is disposed from another thread while this one waits.
                 ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -171,12 +171,12 @@ public sealed partial class NpyDataLoader
             return item;
         }
 
-        // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the queues in turn.
+        // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the rings in turn.
         private void Work(int worker)
         {
             CancellationToken token = _cancel.Token;
-            BlockingCollection<Item> queue = _queues[worker];
-            int stride = _queues.Length;
+            BatchRing<Item> ring = _rings[worker];
+            int stride = _rings.Length;
             long k = _next + ((worker - _next % stride) % stride + stride) % stride;
             try
             {
@@ -191,14 +191,11 @@ public sealed partial class NpyDataLoader
                     if (_loader.HintsRows)
                         Hint(k + (long)_loader.PrefetchFactor * stride);
                     Item item = Build(k);
-                    try
+                    if (!ring.TryAdd(item))
                     {
-                        queue.Add(item, token);
-                    }
-                    catch
-                    {
+                        // Abandoned: the enumeration is being disposed.
                         Discard(item);
-                        throw;
+                        return;
                     }
                 }
             }
@@ -208,13 +205,7 @@ public sealed partial class NpyDataLoader
             catch (Exception ex) when (!token.IsCancellationRequested)
             {
                 // Delivered in order: the training loop sees it when it reaches batch k.
-                try
-                {
-                    queue.Add(new Item(k, null, null, ExceptionDispatchInfo.Capture(ex)), token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                _ = ring.TryAdd(new Item(k, null, null, ExceptionDispatchInfo.Capture(ex)));
             }
             catch (Exception) when (token.IsCancellationRequested)
             {
@@ -222,7 +213,7 @@ public sealed partial class NpyDataLoader
             }
             finally
             {
-                queue.CompleteAdding();
+                ring.CompleteAdding();
             }
         }
 

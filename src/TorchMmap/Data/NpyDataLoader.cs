@@ -61,7 +61,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <param name="device">Where batches are moved (the CPU when null).</param>
     /// <param name="sampler">The order of samples; mutually exclusive with <paramref name="shuffle"/>.</param>
     /// <param name="num_workers">Background threads assembling batches; 0 assembles on the calling thread.</param>
-    /// <param name="prefetch_factor">Batches each worker keeps ready ahead of the training loop.</param>
+    /// <param name="prefetch_factor">Batches each worker keeps ready ahead of the training loop; null (the default) chooses it
+    /// from the batch's size (see <see cref="PrefetchFactor"/>).</param>
     /// <param name="disposeBatch">True to dispose each batch when the next one is taken.</param>
     /// <param name="disposeDataset">True to dispose the dataset with the loader.</param>
     /// <param name="pageHints">True to pass the kernel paging hints (Linux <c>madvise</c>; nothing elsewhere): each epoch the access
@@ -80,7 +81,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         Device? device = null,
         Sampler? sampler = null,
         int num_workers = 1,
-        int prefetch_factor = 2,
+        int? prefetch_factor = null,
         bool disposeBatch = true,
         bool disposeDataset = false,
         bool pageHints = false)
@@ -88,7 +89,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(num_workers);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefetch_factor);
+        if (prefetch_factor is int prefetch)
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefetch, nameof(prefetch_factor));
         if (sampler is not null && shuffle)
             throw new ArgumentException(Messages.LoaderSamplerWithShuffle, nameof(sampler));
         // A sampler built for another dataset would fail only at the first batch, inside a worker; say so now.
@@ -101,7 +103,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         Device = device ?? CPU;
         Sampler = sampler ?? (shuffle ? new RandomSampler(dataset.Count, seed) : new SequentialSampler(dataset.Count));
         NumWorkers = num_workers;
-        PrefetchFactor = prefetch_factor;
+        PrefetchFactor = prefetch_factor ?? DefaultPrefetchFactor(dataset, batchSize);
         DisposeBatch = disposeBatch;
         PageHints = pageHints;
     }
@@ -124,8 +126,15 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Background threads assembling batches (0: the calling thread).</summary>
     public int NumWorkers { get; }
 
-    /// <summary>Batches each worker keeps ready.</summary>
+    /// <summary>Batches each worker keeps ready: as given, or by default enough batches to hold about
+    /// <see cref="DefaultPrefetchBytes"/> (at least 2, as PyTorch's default, and at most 8).</summary>
+    /// <remarks>A worker hands batches over through a ring of this many, and wakes a training loop that waits for batches
+    /// only once half of the ring is ready; small batches (a few hundred KiB, made in tens of microseconds) thus need a
+    /// deeper ring than PyTorch's 2, or the wake-up per batch costs as much as making it.</remarks>
     public int PrefetchFactor { get; }
+
+    /// <summary>The bytes of finished batches each worker keeps ready by default (see <see cref="PrefetchFactor"/>).</summary>
+    public const long DefaultPrefetchBytes = 4L << 20;
 
     /// <summary>Whether each batch is disposed when the next one is taken.</summary>
     public bool DisposeBatch { get; }
@@ -280,6 +289,21 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     // Will-need hints only slow a sequential epoch down: the kernel's read-ahead already runs ahead of in-order reads.
     private bool HintsRows => PageHints && Sampler is not SequentialSampler && _dataset is IPageCache;
 
+    // Batches of unknown size (a dataset that does not fill in place) get PyTorch's default.
+    private static int DefaultPrefetchFactor(IBatchDataset dataset, int batchSize)
+    {
+        if ((dataset as IBatchFill)?.FillLayout is not { } layout)
+            return MinDefaultPrefetch;
+        long sampleBytes = 0;
+        foreach ((_, long[] shape, ScalarType type) in layout)
+            sampleBytes += shape.Aggregate(1L, (a, b) => a * b) * TensorMemory.ElementSize(type);
+        long batchBytes = Math.Max(1, sampleBytes * batchSize);
+        return (int)Math.Clamp(DefaultPrefetchBytes / batchBytes, MinDefaultPrefetch, MaxDefaultPrefetch);
+    }
+
+    private const int MinDefaultPrefetch = 2;
+    private const int MaxDefaultPrefetch = 8;
+
     // Batch memory is reused only when the loader owns the batches and they stay on the CPU as the dataset filled them.
     private BatchSlotPool? PrepareSlots()
     {
@@ -287,7 +311,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (layout is null || _slots is null || !_slots.Fits(BatchSize, layout))
         {
             _slots?.Dispose();
-            // In flight at once: each worker's queue, the batch each worker is building, and the one the training loop holds.
+            // In flight at once: each worker's ring, the batch each worker is building, and the one the training loop holds.
             _slots = layout is null ? null : new BatchSlotPool(BatchSize, layout, capacity: NumWorkers * (PrefetchFactor + 1) + 1);
         }
         return _slots;

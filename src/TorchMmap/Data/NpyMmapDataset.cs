@@ -166,11 +166,11 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     }
 
     /// <summary>The value of <see cref="CopyThreads"/> that picks the threads per batch: as many as there are cores, each
-    /// copying at least 64 KiB (so small batches are copied by one thread). The default.</summary>
+    /// copying at least 2 MiB (so batches under 4 MiB are copied by one thread). The default.</summary>
     public const int AutoCopyThreads = ParallelCopy.Auto;
 
     /// <summary>How many threads may share the copy of one batch: <see cref="AutoCopyThreads"/> (0, the default) or a fixed
-    /// maximum (each thread still copies at least 64 KiB).</summary>
+    /// maximum (each thread still copies at least 2 MiB).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public int CopyThreads
     {

@@ -52,6 +52,7 @@ internal static partial class Messages
     public const string EnumeratorConcurrentMoveNext = "MoveNext was called from two threads at once; enumerate a loader from one thread.";
     public const string EnumeratorReset = "Start a new epoch with NpyDataLoader.GetEnumerator().";
     public const string WorkerNoBatch = "The worker for batch {0} stopped without producing it.";
+    public const string BatchRingCompleted = "The batch ring was completed; nothing more can be added.";
     public const string WindowStreamTooShort = "The stream has {0} tokens; a window of {1} needs {2} (its targets reach one token further).";
     public const string WindowIndexOutOfRange = "Window index {0} at position {1} is out of range: the stream of {2} tokens has {3} windows of {4} every {5} tokens.";
     public const string SamplerCountMismatch = "The sampler yielded {0} indices for epoch {1}, but its Count is {2}.";
