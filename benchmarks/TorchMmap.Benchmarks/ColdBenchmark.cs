@@ -5,11 +5,12 @@ namespace TorchMmap.Benchmarks;
 
 /// <summary>
 /// Data larger than memory: each case runs in a child process inside a cgroup v1 memory limit, over the cifar file
-/// (at least 4x the limit), after dropping the page cache; one epoch each of sequential, block-shuffled and random order.
+/// (at least 4x the limit), after dropping the page cache; one epoch each. fio measures the device's own random-read
+/// figure on the same file in the same run, between the rounds, so the loader's random order is rated against it.
 /// </summary>
 internal static class ColdBenchmark
 {
-    private const string CgroupRoot = "/sys/fs/cgroup/memory";
+    private const int PageBytes = 4096;
 
     public static int Run(Options options)
     {
@@ -17,63 +18,173 @@ internal static class ColdBenchmark
         int limitMiB = options.GetInt("limit-mib", 400);
         int timeout = options.GetInt("timeout-s", 90);
         int rowCount = options.GetInt("rows", 160_000);
+        int rounds = options.GetInt("rounds", 1);
+        int fioSeconds = options.GetInt("fio-s", 10);
+        int queueDepth = options.GetInt("iodepth", 32);
         Workload w = Workload.ColdCifar(rowCount);
         w.EnsureWritten(dir);
-        long fileBytes = new FileInfo(w.ImagesPath(dir)).Length;
+        string images = w.ImagesPath(dir);
+        long fileBytes = new FileInfo(images).Length;
         if (fileBytes < 4L * limitMiB * 1024 * 1024)
             Console.Error.WriteLine($"warning: the file ({fileBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
-        if (!Directory.Exists(CgroupRoot))
+        if (MemoryCgroup.Unavailable is { } why)
         {
-            Console.Error.WriteLine($"{CgroupRoot} does not exist: the cold benchmark needs cgroup v1 and root.");
+            Console.Error.WriteLine(why);
             return 1;
         }
-        string[] cases = options.GetList("cases", ["loader:sequential", "loader:block", "loader:random", "naive:sequential", "naive:block", "naive:random"]);
-        string cgroup = Path.Combine(CgroupRoot, $"torchmmap-bench-{Environment.ProcessId}");
-        Directory.CreateDirectory(cgroup);
-        var rows = new List<(string Case, RunResult R, long CgroupPeak)>();
-        try
+        bool fio = options.Get("fio", "true") == "true";
+        if (fio && !FioReference.IsAvailable())
         {
-            File.WriteAllText(Path.Combine(cgroup, "memory.limit_in_bytes"), (limitMiB * 1024L * 1024).ToString(CultureInfo.InvariantCulture));
-            foreach (string c in cases)
+            Console.Error.WriteLine("fio is not installed (Debian/Ubuntu: apt-get install fio); run with --fio false to measure without the device figure.");
+            return 1;
+        }
+        List<string> cases = Cases(options);
+        // The block sizes fio reads: the row rounded up to whole pages (what a page-aligned row costs), and the page span an
+        // actual row of this file covers, its data starting mid-page (what the loader asks the disk for per row).
+        long dataOffset = fileBytes - w.ImageBytes;
+        int rowPages = (int)((w.SampleBytes + PageBytes - 1) / PageBytes * PageBytes);
+        int rowSpan = (int)(((dataOffset % PageBytes) + w.SampleBytes + PageBytes - 1) / PageBytes * PageBytes);
+        int[] blockSizes = rowSpan == rowPages ? [rowPages] : [rowPages, rowSpan];
+
+        var results = new Dictionary<string, List<(RunResult R, long CgroupPeak)>>(StringComparer.Ordinal);
+        var fioResults = blockSizes.ToDictionary(b => b, _ => new List<FioReference.Result>());
+        string startLoad = Load();
+        DateTime start = DateTime.UtcNow;
+        using (MemoryCgroup cgroup = MemoryCgroup.Create("cold", limitMiB))
+        {
+            for (int round = 0; round < rounds; round++)
             {
-                string[] parts = c.Split(':');
-                Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB");
-                File.WriteAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes"), "0");
-                RunResult? r = ChildProcess.Run(
-                    ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir, "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture),
-                     "--workers", options.Get("workers", "2"), "--prefetch", options.Get("prefetch", "4"), "--hints", options.Get("hints", "true")],
-                    shellPrefix: $"echo $$ > {cgroup}/cgroup.procs &&",
-                    timeout: TimeSpan.FromSeconds(timeout + 120));
-                long peak = long.Parse(File.ReadAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes")).Trim(), CultureInfo.InvariantCulture);
-                if (r is not null)
+                if (fio)
+                    RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults);
+                // Alternate the order of the cases from round to round, so slow spells of the shared machine fall on all of them.
+                IEnumerable<string> ordered = round % 2 == 0 ? cases : Enumerable.Reverse(cases);
+                foreach (string c in ordered)
                 {
-                    rows.Add((c, r, peak));
-                    Console.Error.WriteLine($"  {r.GBps:F3} GB/s, {r.EpochSeconds[0]:F1} s for {r.Samples} samples, {r.MajorFaults} major faults");
+                    if (RunCase(c, cgroup, limitMiB, rowCount, dir, timeout) is { } r)
+                    {
+                        if (!results.TryGetValue(c, out var list))
+                            results[c] = list = [];
+                        list.Add(r);
+                    }
                 }
             }
+            if (fio)
+                RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults);
         }
-        finally
-        {
-            // The cgroup can only be removed once empty: every child has exited by now.
-            Directory.Delete(cgroup);
-        }
-        Console.WriteLine(Table(rows, limitMiB, fileBytes));
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, {Environment.ProcessorCount} cores, load average {startLoad} at the start, {Load()} at the end");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), caches dropped before each epoch; batch 256; {rounds} round(s), medians");
+        sb.AppendLine();
+        if (fio)
+            sb.AppendLine(FioTable(fioResults, queueDepth, fioSeconds));
+        sb.AppendLine(Table(cases, results, fio ? Median(fioResults[rowPages].Select(f => f.GBps)) : double.NaN, rowPages));
+        Console.WriteLine(sb.ToString());
         return 0;
     }
 
-    private static string Table(List<(string Case, RunResult R, long CgroupPeak)> rows, int limitMiB, long fileBytes)
+    // --cases wins; otherwise the default configuration, the num_workers x prefetch_factor grid in random order, and the
+    // loader's sequential and block-shuffled orders.
+    private static List<string> Cases(Options options)
+    {
+        string[] given = options.GetList("cases", []);
+        if (given.Length > 0)
+            return [.. given];
+        var cases = new List<string> { "default:random" };
+        foreach (string workers in options.GetList("workers", ["1", "2", "4"]))
+        {
+            foreach (string prefetch in options.GetList("prefetch", ["2", "4", "8"]))
+                cases.Add($"loader:random:w{workers}-p{prefetch}");
+        }
+        cases.Add("loader:sequential:w2-p4");
+        cases.Add("loader:block:w2-p4");
+        return cases;
+    }
+
+    // A case is contender:order[:wW-pP[-nohints]]; contender is loader (pageHints on unless -nohints), default or naive.
+    private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout)
+    {
+        string[] parts = c.Split(':');
+        string workers = "2", prefetch = "4", hints = "true";
+        if (parts.Length > 2)
+        {
+            foreach (string setting in parts[2].Split('-'))
+            {
+                if (setting.StartsWith('w'))
+                    workers = setting[1..];
+                else if (setting.StartsWith('p'))
+                    prefetch = setting[1..];
+                else if (setting == "nohints")
+                    hints = "false";
+                else
+                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP or nohints.");
+            }
+        }
+        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB, load {Load()}");
+        cgroup.ResetPeak();
+        RunResult? r = ChildProcess.Run(
+            ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir,
+             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints],
+            shellPrefix: cgroup.ShellPrefix,
+            timeout: TimeSpan.FromSeconds(timeout + 120));
+        long peak = cgroup.PeakBytes;
+        if (r is null)
+            return null;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {r.GBps:F3} GB/s, {r.EpochSeconds[0]:F1} s for {r.Samples} samples, {r.MajorFaults} major faults, {r.CpuSecondsPerGB:F2} CPU s/GB"));
+        return (r, peak);
+    }
+
+    private static void RunFio(string path, int[] blockSizes, int queueDepth, int seconds, Dictionary<int, List<FioReference.Result>> results)
+    {
+        foreach (int bs in blockSizes)
+        {
+            if (FioReference.RandRead(path, bs, queueDepth, seconds) is { } r)
+                results[bs].Add(r);
+        }
+    }
+
+    private static string FioTable(Dictionary<int, List<FioReference.Result>> results, int queueDepth, int seconds)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), caches dropped before each epoch; batch 256");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Device: `fio --direct=1 --ioengine=io_uring --rw=randread --iodepth={queueDepth} --numjobs=1 --runtime={seconds} --time_based` on the same file, before, between and after the rounds:");
         sb.AppendLine();
-        sb.AppendLine("| case | samples read | time s | GB/s | x naive random | major faults | peak anon MiB | cgroup peak MiB |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        double naive = rows.FirstOrDefault(r => r.Case == "naive:random").R?.GBps ?? double.NaN;
-        foreach ((string c, RunResult r, long peak) in rows)
+        sb.AppendLine("| fio block size | runs | GB/s (median) | GB/s (each run) | IOPS (median) | CPU s/GB |");
+        sb.AppendLine("| ---: | ---: | ---: | --- | ---: | ---: |");
+        foreach ((int bs, List<FioReference.Result> runs) in results)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c} | {r.Samples} | {r.EpochSeconds[0]:F1} | {r.GBps:F3} | {r.GBps / naive:F1} | {r.MajorFaults} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |");
+                $"| {bs} | {runs.Count} | {Median(runs.Select(r => r.GBps)):F3} | {string.Join(" ", runs.Select(r => r.GBps.ToString("F3", CultureInfo.InvariantCulture)))} | {Median(runs.Select(r => r.Iops)):F0} | {Median(runs.Select(r => r.CpuSecondsPerGB)):F2} |");
         }
         return sb.ToString();
     }
+
+    private static string Table(List<string> cases, Dictionary<string, List<(RunResult R, long CgroupPeak)>> results, double fioGBps, int fioBlock)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| case | samples read | time s | GB/s | x fio {fioBlock} | GB/s (each round) | CPU s/GB | major faults | peak RSS MiB | peak anon MiB | cgroup peak MiB |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (string c in cases)
+        {
+            if (!results.TryGetValue(c, out var runs))
+                continue;
+            // The round with the median speed stands for the case; the others are listed beside it.
+            var sorted = runs.OrderBy(r => r.R.GBps).ToList();
+            (RunResult r, long peak) = sorted[(sorted.Count - 1) / 2];
+            double gbps = Median(runs.Select(x => x.R.GBps));
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {c} | {r.Samples} | {r.EpochSeconds[0]:F1} | {gbps:F3} | {gbps / fioGBps:F2} | {string.Join(" ", runs.Select(x => x.R.GBps.ToString("F3", CultureInfo.InvariantCulture)))} | {Median(runs.Select(x => x.R.CpuSecondsPerGB)):F2} | {r.MajorFaults} | {r.PeakRssKiB / 1024.0:F0} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |");
+        }
+        return sb.ToString();
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] s = values.Order().ToArray();
+        if (s.Length == 0)
+            return double.NaN;
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -25,10 +25,19 @@ internal static unsafe class ColdChild
         {
         }
         using var images = new RawMapping(w.ImagesPath(dir), w.SampleBytes);
-        using LoaderContender? loader = contender == "naive" ? null : new LoaderContender(w, dir, shuffle: false, workers: options.GetInt("workers", 2),
-            copyThreads: 1, prefetch: options.GetInt("prefetch", 4), sampler: sampler, pageHints: options.Get("hints", "true") == "true");
+        // "default" is the loader with every option at its default; "loader" sets num_workers, prefetch_factor and pageHints.
+        using LoaderContender? loader = contender switch
+        {
+            "naive" => null,
+            "default" => new LoaderContender(w, dir, shuffle: false, workers: null, copyThreads: null, sampler: sampler),
+            _ => new LoaderContender(w, dir, shuffle: false, workers: options.GetInt("workers", 2), copyThreads: null,
+                prefetch: options.GetInt("prefetch", 4), sampler: sampler, pageHints: options.Get("hints", "true") == "true"),
+        };
+        using var self = Process.GetCurrentProcess();
         DropCaches();
         long faults0 = ProcStats.MajorFaults();
+        self.Refresh();
+        TimeSpan cpu0 = self.TotalProcessorTime;
         long t0 = Stopwatch.GetTimestamp();
         long samples = 0;
         if (loader is null)
@@ -55,8 +64,10 @@ internal static unsafe class ColdChild
             }
         }
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        self.Refresh();
+        double cpuSeconds = (self.TotalProcessorTime - cpu0).TotalSeconds;
         var result = new RunResult(w.Name, order, contender, [seconds], samples, samples * w.SampleBytes,
-            ProcStats.Status("VmHWM"), stats.PeakAnonKiB, 0, ProcStats.MajorFaults() - faults0);
+            ProcStats.Status("VmHWM"), stats.PeakAnonKiB, 0, ProcStats.MajorFaults() - faults0, EpochCpuSeconds: [cpuSeconds]);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
     }
@@ -69,7 +80,8 @@ internal static unsafe class ColdChild
         _ => throw new ArgumentException($"Unknown order '{order}'; use sequential, block or random."),
     };
 
-    private static void DropCaches()
+    /// <summary>Empties the page cache (needs root; says so on standard error otherwise).</summary>
+    public static void DropCaches()
     {
         try
         {

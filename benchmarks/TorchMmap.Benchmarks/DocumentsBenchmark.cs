@@ -20,9 +20,100 @@ internal static class DocumentsBenchmark
         string dir = Path.Combine(options.Data, "documents");
         Directory.CreateDirectory(dir);
         int[] blocks = options.GetList("blocks", ["256", "1024", "2048"]).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        Efficiency(dir, blocks, options.GetInt("batch", 8));
-        Throughput(dir, options.GetInt("mib", 512), options.GetInt("batches", 1500), options.GetInt("rounds", 3));
+        string[] parts = options.GetList("parts", ["efficiency", "hot", "cold"]);
+        if (parts.Contains("efficiency"))
+            Efficiency(dir, blocks, options.GetInt("batch", 8));
+        if (parts.Contains("hot"))
+            Throughput(dir, options.GetInt("mib", 512), options.GetInt("batches", 1500), options.GetInt("rounds", 3));
+        if (parts.Contains("cold"))
+            Cold(dir, options);
         return 0;
+    }
+
+    // A synthetic Megatron indexed dataset of about `mib` MiB of uint16 tokens, written once.
+    private static string WriteSynthetic(string dir, int mib)
+    {
+        string prefix = Path.Combine(dir, $"synthetic_{mib}mib");
+        if (File.Exists(prefix + ".idx"))
+            return prefix;
+        var random = new Random(1);
+        long target = (long)mib << 19;   // uint16 tokens
+        using IndexedDatasetWriter writer = IndexedDatasetWriter.Create(prefix, NpyDType.UInt16, IndexedDatasetConvention.Megatron);
+        long written = 0;
+        while (written < target)
+        {
+            // Document lengths spread from 16 to about 8000 tokens (mean about 1000).
+            int n = (int)Math.Min(8000, 16 + -Math.Log(1 - random.NextDouble()) * 1000);
+            long[] doc = new long[n];
+            for (int i = 0; i < n; i++)
+                doc[i] = random.Next(0, 50257);
+            writer.AddDocument(doc);
+            written += n;
+        }
+        writer.Complete();
+        return prefix;
+    }
+
+    // Packed batches against token windows over the same .bin, each case in a child process inside a memory cgroup a
+    // quarter of the file's size or less, the page cache dropped first; rounds alternate the order of the cases.
+    private static void Cold(string dir, Options options)
+    {
+        if (MemoryCgroup.Unavailable is { } why)
+        {
+            Console.WriteLine($"Cold: skipped, {why}");
+            return;
+        }
+        int limitMiB = options.GetInt("limit-mib", 400);
+        int mib = options.GetInt("cold-mib", 1700);
+        int seconds = options.GetInt("cold-seconds", 20);
+        int rounds = options.GetInt("cold-rounds", 2);
+        string prefix = WriteSynthetic(dir, mib);
+        long binBytes = new FileInfo(prefix + ".bin").Length;
+        if (binBytes < 4L * limitMiB * 1048576)
+            Console.Error.WriteLine($"warning: the .bin ({binBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
+        string[] cases = options.GetList("cold-cases", ["packed:w1", "windows:w1", "packed:w1:hints", "windows:w1:hints", "packed:w2:hints", "windows:w2:hints"]);
+        var results = new Dictionary<string, List<(RunResult R, long Peak)>>(StringComparer.Ordinal);
+        string load0 = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        DateTime start = DateTime.UtcNow;
+        using (MemoryCgroup cgroup = MemoryCgroup.Create("documents", limitMiB))
+        {
+            for (int round = 0; round < rounds; round++)
+            {
+                foreach (string c in round % 2 == 0 ? cases : cases.Reverse())
+                {
+                    string[] p = c.Split(':');
+                    Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} documents cold {c} in {limitMiB} MiB, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                    cgroup.ResetPeak();
+                    RunResult? r = ChildProcess.Run(
+                        ["--child", "documents-cold", "--prefix", prefix, "--kind", p[0], "--workers", p[1][1..], "--hints", p.Length > 2 && p[2] == "hints" ? "true" : "false",
+                         "--seconds", seconds.ToString(CultureInfo.InvariantCulture)],
+                        shellPrefix: cgroup.ShellPrefix, timeout: TimeSpan.FromSeconds(seconds + 180));
+                    if (r is null)
+                        continue;
+                    Console.Error.WriteLine(FormattableString.Invariant($"  {r.Samples * DocumentsColdChild.BatchSize * DocumentsColdChild.BlockSize / r.Median / 1e6:F1} M tokens/s, {r.MajorFaults} major faults"));
+                    (results.TryGetValue(c, out var list) ? list : results[c] = []).Add((r, cgroup.PeakBytes));
+                }
+            }
+        }
+        double TokensPerSecond(RunResult r) => r.Samples * DocumentsColdChild.BatchSize * DocumentsColdChild.BlockSize / r.Median;
+        double MedianRate(string c) => results.TryGetValue(c, out var l) ? Median(l.Select(x => TokensPerSecond(x.R)).ToList()) : double.NaN;
+        Console.WriteLine();
+        Console.WriteLine(FormattableString.Invariant($"Cold: {binBytes / 1048576.0:F0} MiB .bin ({binBytes / (limitMiB * 1048576.0):F1}x the {limitMiB} MiB cgroup), page cache dropped before each run, {seconds} s per run, `FeistelSampler` order, batches of {DocumentsColdChild.BatchSize} x {DocumentsColdChild.BlockSize}; {start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, load average {load0} at the start, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; medians of {rounds} rounds."));
+        Console.WriteLine();
+        Console.WriteLine("| case | input tokens/s | stored MB/s | x token windows (same settings) | M tokens/s each round | disk bytes read / bytes used | CPU s/GB | major faults | peak RSS MiB | peak anon MiB | cgroup peak MiB |");
+        Console.WriteLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (string c in cases)
+        {
+            if (!results.TryGetValue(c, out var runs))
+                continue;
+            var sorted = runs.OrderBy(x => TokensPerSecond(x.R)).ToList();
+            (RunResult r, long peak) = sorted[(sorted.Count - 1) / 2];
+            double rate = MedianRate(c);
+            string twin = c.StartsWith("packed", StringComparison.Ordinal) ? "windows" + c["packed".Length..] : c;
+            Console.WriteLine(FormattableString.Invariant(
+                $"| {c} | {rate / 1e6:F1} M | {rate * 2 / 1e6:F0} | {rate / MedianRate(twin):F2} | {string.Join(" ", runs.Select(x => (TokensPerSecond(x.R) / 1e6).ToString("F1", CultureInfo.InvariantCulture)))} | {(double)(r.DiskReadBytes ?? 0) / r.ImageBytes:F1} | {Median(runs.Select(x => x.R.CpuSecondsPerGB).ToList()):F2} | {r.MajorFaults} | {r.PeakRssKiB / 1024.0:F0} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |"));
+        }
+        Console.WriteLine();
     }
 
     // One document per chapter: the `bible` command prints a "Book N" line, after an empty line, before each chapter's verses
@@ -118,25 +209,7 @@ internal static class DocumentsBenchmark
     private static unsafe void Throughput(string dir, int mib, int batches, int rounds)
     {
         const int T = 2048, B = 8;
-        string prefix = Path.Combine(dir, $"synthetic_{mib}mib");
-        if (!File.Exists(prefix + ".idx"))
-        {
-            var random = new Random(1);
-            long target = (long)mib << 19;   // uint16 tokens
-            using IndexedDatasetWriter writer = IndexedDatasetWriter.Create(prefix, NpyDType.UInt16, IndexedDatasetConvention.Megatron);
-            long written = 0;
-            while (written < target)
-            {
-                // Document lengths spread from 16 to about 8000 tokens (mean about 1000).
-                int n = (int)Math.Min(8000, 16 + -Math.Log(1 - random.NextDouble()) * 1000);
-                long[] doc = new long[n];
-                for (int i = 0; i < n; i++)
-                    doc[i] = random.Next(0, 50257);
-                writer.AddDocument(doc);
-                written += n;
-            }
-            writer.Complete();
-        }
+        string prefix = WriteSynthetic(dir, mib);
         using IndexedDataset corpus = IndexedDataset.Open(prefix, IndexedDatasetConvention.Megatron);
         using TokenStream stream = TokenStream.OpenNanoGpt(prefix + ".bin");
         // The same files mapped without file leases, as on a file system that has none: every copy (tokens and index
@@ -149,11 +222,12 @@ internal static class DocumentsBenchmark
         long tokensPerRun = (long)batches * B * T;
         for (int round = 0; round < rounds; round++)
         {
-            foreach (string name in new[] { "packed split, num_workers 1 (default)", "packed split, num_workers 2", "packed split, num_workers 1, kernel copies (no lease)", "token windows, num_workers 1 (default)", "token windows, num_workers 2", "memcpy of the same bytes" })
+            foreach (string name in new[] { "packed split, num_workers 1 (default)", "packed split, num_workers 2", "packed split, num_workers 1, kernel copies (no lease)", "token windows, num_workers 1 (default)", "token windows, num_workers 2", "memcpy of the same bytes", "memcpy of a packed batch's bytes" })
             {
                 double seconds = name switch
                 {
                     "memcpy of the same bytes" => Memcpy(stream, batches * B, T),
+                    "memcpy of a packed batch's bytes" => MemcpyBatches(stream, batches, B, T),
                     _ when name.Contains("no lease", StringComparison.Ordinal) => Loader(new PackedDocumentDataset(unleased.Sequences, T, PackingMode.Split), batches, B, 1),
                     _ when name.StartsWith("packed", StringComparison.Ordinal) => Loader(new PackedDocumentDataset(corpus.Sequences, T, PackingMode.Split), batches, B, name.EndsWith('2') ? 2 : 1),
                     _ => Loader(new TokenWindowDataset(stream, T), batches, B, name.EndsWith('2') ? 2 : 1),
@@ -162,13 +236,16 @@ internal static class DocumentsBenchmark
             }
         }
         double limit = Median(results["memcpy of the same bytes"]);
+        double batchLimit = Median(results["memcpy of a packed batch's bytes"]);
         Console.WriteLine();
-        Console.WriteLine("| contender | median time | input tokens/s | vs memcpy limit |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine(FormattableString.Invariant($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end."));
+        Console.WriteLine();
+        Console.WriteLine("| contender | median time | input tokens/s | vs memcpy of the source bytes | vs memcpy of a packed batch's bytes |");
+        Console.WriteLine("|---|---|---|---|---|");
         foreach ((string name, List<double> times) in results)
         {
             double m = Median(times);
-            Console.WriteLine(FormattableString.Invariant($"| {name} | {m:F2} s | {tokensPerRun / m / 1e6:F0} M | {limit / m:F2}x |"));
+            Console.WriteLine(FormattableString.Invariant($"| {name} | {m:F2} s | {tokensPerRun / m / 1e6:F0} M | {limit / m:F2}x | {batchLimit / m:F2}x |"));
         }
         Console.WriteLine();
         Console.WriteLine(FormattableString.Invariant($"Peak RSS {ProcStats.Status("VmHWM") / 1024.0:F0} MiB, anonymous {ProcStats.Status("RssAnon") / 1024.0:F0} MiB at the end."));
@@ -213,6 +290,40 @@ internal static class DocumentsBenchmark
         }
         finally
         {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+    }
+
+    // As many bytes as a packed batch holds (x, y, document_ids, position_ids int64, loss_mask float32: 36 bytes a position,
+    // and T + 1 int32 boundaries a row), copied per sample from shuffled places of the mapped file into one of four batch
+    // buffers in turn (the loader's slot ring holds four with one worker): what writing the layout costs at memcpy speed.
+    private static unsafe double MemcpyBatches(TokenStream stream, int batches, int batchSize, int t)
+    {
+        using var file = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(stream.Files[0].Path, FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        using var view = file.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        byte* p = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        long sampleBytes = 36L * t + 4L * (t + 1);
+        long fileBytes = stream.Count * 2;
+        var buffers = new nint[4];
+        for (int i = 0; i < buffers.Length; i++)
+            buffers[i] = (nint)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(sampleBytes * batchSize));
+        try
+        {
+            var random = new Random(7);
+            var watch = Stopwatch.StartNew();
+            for (int b = 0; b < batches; b++)
+            {
+                byte* batch = (byte*)buffers[b % buffers.Length];
+                for (int i = 0; i < batchSize; i++)
+                    Buffer.MemoryCopy(p + random.NextInt64(fileBytes - sampleBytes), batch + i * sampleBytes, sampleBytes, sampleBytes);
+            }
+            return watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            foreach (nint buffer in buffers)
+                System.Runtime.InteropServices.NativeMemory.Free((void*)buffer);
             view.SafeMemoryMappedViewHandle.ReleasePointer();
         }
     }

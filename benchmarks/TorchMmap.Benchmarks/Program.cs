@@ -9,6 +9,7 @@ if (args.Length > 0 && args[0] == "--child")
         "hot" => HotChild.Run(args[2], args[3], args[4], args[5], int.Parse(args[6], CultureInfo.InvariantCulture)),
         "cold" => ColdChild.Run(new Options(args.Skip(2))),
         "tokens" => TokensChild.Run(new Options(args.Skip(2))),
+        "documents-cold" => DocumentsColdChild.Run(new Options(args.Skip(2))),
         "interleaved" => InterleavedChild.Run(args[2], args[3], args[4], int.Parse(args[5], CultureInfo.InvariantCulture), args[6].Split(',')),
         _ => throw new ArgumentException($"Unknown child mode '{args[1]}'."),
     };

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace TorchMmap.Benchmarks;
 
 /// <summary>What one child process measured for one contender.</summary>
@@ -17,8 +19,8 @@ internal sealed record RunResult(
     double[]? EpochCpuSeconds = null)
 {
     /// <summary>Median processor time (user + system) per GB of image bytes delivered, or NaN when not measured.</summary>
-    /// <remarks>Derived, so not serialized (JSON has no NaN); <see cref="EpochCpuSeconds"/> is.</remarks>
-    [System.Text.Json.Serialization.JsonIgnore]
+    // Derived figures are not sent between processes (NaN, when a figure was not measured, is not valid JSON).
+    [JsonIgnore]
     public double CpuSecondsPerGB
     {
         get
@@ -31,6 +33,7 @@ internal sealed record RunResult(
         }
     }
 
+    [JsonIgnore]
     public double Median
     {
         get
@@ -40,7 +43,9 @@ internal sealed record RunResult(
         }
     }
 
+    [JsonIgnore]
     public double SamplesPerSecond => Samples / Median;
 
+    [JsonIgnore]
     public double GBps => ImageBytes / Median / 1e9;
 }

@@ -26,6 +26,7 @@ internal sealed unsafe class MappedFile : IDisposable
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _base;
     private readonly FileLease? _lease;
+    private readonly Lazy<DirectReader?> _direct;
     private int _refs = 1;      // the owner's reference plus one per lease
     private int _disposed;
 
@@ -40,6 +41,7 @@ internal sealed unsafe class MappedFile : IDisposable
         _base = pointer;
         Length = length;
         Mode = mode;
+        _direct = new(() => DirectReader.TryOpen(this, _file.SafeFileHandle), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public string Path { get; }
@@ -151,6 +153,10 @@ internal sealed unsafe class MappedFile : IDisposable
         return new IOException(Messages.Format(Messages.CopyFailed, Path, Marshal.GetPInvokeErrorMessage(errno), errno));
     }
 
+    /// <summary>The O_DIRECT reader of this file, opened on first use, or null where direct reads are not available. Use it
+    /// only under a lease: it is disposed with the mapping.</summary>
+    public DirectReader? Direct => _direct.Value;
+
     public nint PRead(byte* buffer, nuint count, long offset) => LibC.PRead(_file.SafeFileHandle, buffer, count, offset);
 
     public nint PWrite(byte* buffer, nuint count, long offset) => LibC.PWrite(_file.SafeFileHandle, buffer, count, offset);
@@ -199,6 +205,8 @@ internal sealed unsafe class MappedFile : IDisposable
         if (Mode == NpyMode.ReadWrite)
             _view.Flush();
         _lease?.Close();
+        if (_direct.IsValueCreated)
+            _direct.Value?.Dispose();
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();

@@ -33,8 +33,7 @@ public sealed partial class NpyArray
         if (!Enum.IsDefined(mode))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, Messages.MappingModeUnknown);
         CheckRawArguments(path, dtype, offset, shape);
-        if (Directory.Exists(path))
-            throw new IOException(Messages.Format(Messages.RawIsDirectory, path));
+        // A directory, FIFO or device is refused by name when the stream opens (the readers' one file-type rule).
         FileStream stream = OpenStream(path, mode);
         try
         {

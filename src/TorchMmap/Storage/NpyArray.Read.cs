@@ -157,6 +157,8 @@ public sealed unsafe partial class NpyArray
         if (indices.Length == 0 || RowElements == 0)
             return;
         using MappedFile.Lease lease = _file.AcquireForAccess();
+        if (TryReadDirect(lease, indices, dst))
+            return;
         long totalBytes = indices.Length * LoadedRowBytes;
         int parts = (int)Math.Min(threads, Math.Min(indices.Length, Math.Max(1, totalBytes / ParallelThresholdBytes)));
         if (parts <= 1)

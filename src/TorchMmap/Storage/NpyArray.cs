@@ -293,7 +293,8 @@ public sealed partial class NpyArray : IDisposable
     public void WillNeed(ReadOnlySpan<long> indices)
     {
         ObjectDisposedException.ThrowIf(_file.IsDisposed, this);
-        if (Rank == 0 || RowBytes == 0 || IsFortranOrder || indices.IsEmpty)
+        // Rows the direct path will read need no pages: caching them would only evict others.
+        if (Rank == 0 || RowBytes == 0 || IsFortranOrder || indices.IsEmpty || ShouldReadDirect(indices))
             return;
         long length = Length;
         long[] rows = ArrayPool<long>.Shared.Rent(indices.Length);

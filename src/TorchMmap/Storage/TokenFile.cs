@@ -125,8 +125,6 @@ public sealed class TokenFile : IDisposable
     public static TokenFile OpenLlmc(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
-            throw new IOException(Messages.Format(Messages.RawIsDirectory, path));
         LlmcShardHeader header = LlmcShardHeader.Read(path);
         NpyArray array = NpyArray.OpenRaw(path, header.DType, NpyMode.ReadOnly, LlmcShardHeader.DataOffset, [header.TokenCount]);
         return new TokenFile(array, TokenFileFormat.Llmc, header);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using TorchMmap.Storage;
 
 namespace TorchMmap.Data;
@@ -26,6 +28,9 @@ internal readonly unsafe struct PackedRows
     }
 
     /// <summary>Fills row <paramref name="row"/> from <paramref name="segments"/> (lengths adding up to at most T + 1).</summary>
+    /// <remarks>Fully optimised from the first call: a run makes a few thousand calls, too few for tiered compilation to
+    /// promote the per-token loops before it is over.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Write(int row, in RaggedArray.Reader reader, ReadOnlySpan<DocumentSegment> segments)
     {
         int t = _t;
@@ -45,8 +50,7 @@ internal readonly unsafe struct PackedRows
                 reader.Copy(s.Row, s.Offset, inputs, x + a);
                 new Span<long>(doc + a, inputs).Fill(s.Row);
                 new Span<float>(loss + a, inputs).Fill(1f);
-                for (int j = 0; j < inputs; j++)
-                    pos[a + j] = j;
+                CountUp(pos + a, inputs);
                 // The piece's last input has no target in the same document (unless the piece runs on into slot T).
                 if (e <= t)
                     loss[e - 1] = 0f;
@@ -79,5 +83,23 @@ internal readonly unsafe struct PackedRows
         }
         if (used < t)
             new Span<long>(y + used, t - used).Fill(_ignore);
+    }
+
+    // dst[j] = j for j < count: the positions of one document piece, four at a time where the hardware allows.
+    private static void CountUp(long* dst, int count)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated && count >= Vector256<long>.Count)
+        {
+            Vector256<long> positions = Vector256.Create(0L, 1L, 2L, 3L);
+            Vector256<long> step = Vector256.Create((long)Vector256<long>.Count);
+            for (; j + Vector256<long>.Count <= count; j += Vector256<long>.Count)
+            {
+                positions.Store(dst + j);
+                positions += step;
+            }
+        }
+        for (; j < count; j++)
+            dst[j] = j;
     }
 }

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using TorchMmap.Internal;
+
+namespace TorchMmap.Storage;
+
+/// <summary>
+/// Reads rows of a file with O_DIRECT and Linux native AIO: every row of a batch is one request, all submitted at once, so
+/// the disk has many reads in flight, and nothing passes through the page cache. This is the path for rows scattered over a
+/// file larger than memory, where a cached page would be evicted before another row needed it: page faults or will-need
+/// hints there cost a page-cache insertion and a reclaim per row and read ahead what no row wants.
+/// </summary>
+/// <remarks>Thread safe: each call rents an AIO context with its own aligned buffer, so workers read in parallel.</remarks>
+internal sealed unsafe class DirectReader : IDisposable
+{
+    // O_DIRECT needs offsets, lengths and buffers aligned to the device's logical block; a page covers every common one.
+    private const long Alignment = 4096;
+    private const int MaxInFlight = 256;
+    private const long BufferBytes = 8L << 20;
+
+    private readonly SafeFileHandle _file;
+    private readonly MappedFile _owner;
+    private readonly ConcurrentBag<Context> _contexts = [];
+    private int _disposed;
+
+    private DirectReader(SafeFileHandle file, MappedFile owner)
+    {
+        _file = file;
+        _owner = owner;
+    }
+
+    /// <summary>Opens the direct path for <paramref name="owner"/>'s file, or returns null where it is not available (not Linux
+    /// x86-64/arm64, a file system without O_DIRECT, AIO disabled or out of contexts).</summary>
+    public static DirectReader? TryOpen(MappedFile owner, SafeFileHandle file)
+    {
+        if (!LibC.IsAioSupported)
+            return null;
+        SafeFileHandle? direct;
+        try
+        {
+            direct = LibC.OpenDirect(file);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        if (direct is null)
+            return null;
+        var reader = new DirectReader(direct, owner);
+        // One aligned read proves the file system takes O_DIRECT at this alignment before any batch depends on it.
+        Context? probe = Context.TryCreate(Alignment);
+        if (probe is null || !probe.Probe(direct))
+        {
+            probe?.Dispose();
+            reader.Dispose();
+            return null;
+        }
+        reader._contexts.Add(probe);
+        return reader;
+    }
+
+    /// <summary>The bytes the disk is asked for to read <paramref name="bytes"/> bytes at <paramref name="offset"/>: whole
+    /// aligned blocks around them.</summary>
+    public static long SpanBytes(long offset, long bytes) => AlignUp(offset + bytes) - AlignDown(offset);
+
+    /// <summary>Copies row <c>indices[k]</c> (at <paramref name="dataStart"/> + index × <paramref name="rowBytes"/>) to
+    /// <paramref name="dst"/> + k × <paramref name="rowBytes"/>, for every k.</summary>
+    /// <exception cref="InvalidDataException">The file is now shorter than a row needs.</exception>
+    /// <exception cref="IOException">The disk reported an error.</exception>
+    public void ReadRows(long dataStart, long rowBytes, ReadOnlySpan<long> indices, byte* dst)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // The largest span a row can have: its bytes plus the partial blocks at either end.
+        long slotBytes = AlignUp(rowBytes) + Alignment;
+        Context context = Rent(slotBytes);
+        try
+        {
+            context.ReadRows(_file, _owner, slotBytes, dataStart, rowBytes, indices, dst);
+        }
+        finally
+        {
+            if (context.Broken)
+                context.Dispose();
+            else
+                _contexts.Add(context);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        while (_contexts.TryTake(out Context? context))
+            context.Dispose();
+        _file.Dispose();
+    }
+
+    private Context Rent(long slotBytes)
+    {
+        if (_contexts.TryTake(out Context? context) && context.BufferBytes >= slotBytes)
+            return context;
+        context?.Dispose();
+        return Context.TryCreate(Math.Max(BufferBytes, slotBytes))
+            ?? throw new IOException($"Cannot set up asynchronous reads of '{_owner.Path}': the kernel has no AIO context left (fs.aio-max-nr).");
+    }
+
+    private static long AlignDown(long value) => value & ~(Alignment - 1);
+
+    private static long AlignUp(long value) => (value + Alignment - 1) & ~(Alignment - 1);
+
+    /// <summary>One AIO context with its requests, completions and aligned bounce buffer.</summary>
+    private sealed class Context : IDisposable
+    {
+        private readonly ulong _aio;
+        private readonly byte* _buffer;
+        private readonly LibC.IoControlBlock* _requests;
+        private readonly LibC.IoControlBlock** _pointers;
+        private readonly LibC.IoEvent* _events;
+        private readonly int[] _free = new int[MaxInFlight];
+
+        private Context(ulong aio, long bufferBytes)
+        {
+            _aio = aio;
+            BufferBytes = bufferBytes;
+            _buffer = (byte*)NativeMemory.AlignedAlloc((nuint)bufferBytes, (nuint)Alignment);
+            _requests = (LibC.IoControlBlock*)NativeMemory.AllocZeroed((nuint)(MaxInFlight * sizeof(LibC.IoControlBlock)));
+            _pointers = (LibC.IoControlBlock**)NativeMemory.Alloc((nuint)(MaxInFlight * sizeof(nint)));
+            _events = (LibC.IoEvent*)NativeMemory.Alloc((nuint)(MaxInFlight * sizeof(LibC.IoEvent)));
+        }
+
+        public long BufferBytes { get; }
+
+        /// <summary>True when requests may still be in flight after an error: only disposing (which waits for them) is safe.</summary>
+        public bool Broken { get; private set; }
+
+        public static Context? TryCreate(long bufferBytes) =>
+            LibC.AioSetup(MaxInFlight, out ulong aio) == 0 ? new Context(aio, bufferBytes) : null;
+
+        // Reads the file's first block; false when the kernel refuses the request.
+        public bool Probe(SafeFileHandle file)
+        {
+            _requests[0] = Request(file, 0, 0, Alignment);
+            _pointers[0] = _requests;
+            if (LibC.AioSubmit(_aio, 1, _pointers) != 1)
+                return false;
+            long got;
+            while ((got = LibC.AioGetEvents(_aio, 1, 1, _events)) == -LibC.EIntr)
+            {
+            }
+            return got == 1 && _events[0].Result >= 0;
+        }
+
+        public void ReadRows(SafeFileHandle file, MappedFile owner, long slotBytes, long dataStart, long rowBytes, ReadOnlySpan<long> indices, byte* dst)
+        {
+            int slots = (int)Math.Min(MaxInFlight, BufferBytes / slotBytes);
+            int free = 0;
+            for (int s = slots - 1; s >= 0; s--)
+                _free[free++] = s;
+            int next = 0, done = 0, inFlight = 0, pending = 0, pendingFrom = 0;
+            Exception? error = null;
+            // Requests are submitted as slots free up; every request submitted is reaped before returning, even after an
+            // error, because the kernel writes into this context's buffer until it completes.
+            while (done < indices.Length && (error is null || inFlight > 0))
+            {
+                if (error is null)
+                {
+                    if (pendingFrom > 0)
+                    {
+                        // Requests the kernel did not take yet move to the front, so new ones fit behind them.
+                        for (int i = 0; i < pending; i++)
+                            _pointers[i] = _pointers[pendingFrom + i];
+                        pendingFrom = 0;
+                    }
+                    while (next < indices.Length && free > 0)
+                    {
+                        int slot = _free[--free];
+                        long offset = dataStart + indices[next] * rowBytes;
+                        long start = AlignDown(offset);
+                        _requests[slot] = Request(file, ((ulong)(uint)slot << 32) | (uint)next, start, AlignUp(offset + rowBytes) - start, _buffer + slot * slotBytes);
+                        _pointers[pendingFrom + pending++] = _requests + slot;
+                        next++;
+                    }
+                    if (pending > 0)
+                    {
+                        long submitted = LibC.AioSubmit(_aio, pending, _pointers + pendingFrom);
+                        if (submitted > 0)
+                        {
+                            inFlight += (int)submitted;
+                            pending -= (int)submitted;
+                            pendingFrom += (int)submitted;
+                        }
+                        else if (submitted != -LibC.EAgain || inFlight == 0)
+                        {
+                            error = new IOException($"Reading '{owner.Path}' failed: {Marshal.GetPInvokeErrorMessage((int)-submitted)} (errno {-submitted}).");
+                            continue;
+                        }
+                    }
+                }
+                if (inFlight == 0)
+                    continue;
+                long got = LibC.AioGetEvents(_aio, 1, inFlight, _events);
+                if (got == -LibC.EIntr)
+                    continue;
+                if (got < 0)
+                {
+                    // Requests may still be writing into the buffer: the context must not be used again.
+                    Broken = true;
+                    throw new IOException($"Waiting for reads of '{owner.Path}' failed: errno {-got}.");
+                }
+                for (int e = 0; e < got; e++)
+                {
+                    LibC.IoEvent ev = _events[e];
+                    int slot = (int)(ev.Data >> 32), k = (int)(uint)ev.Data;
+                    inFlight--;
+                    done++;
+                    _free[free++] = slot;
+                    long offset = dataStart + indices[k] * rowBytes;
+                    long skip = offset - AlignDown(offset);
+                    if (ev.Result < 0)
+                        error ??= owner.CopyFailed((int)-ev.Result);
+                    else if (ev.Result < skip + rowBytes)
+                        error ??= owner.CopyFailed(LibC.EFault);   // a short read: the file ends before the row does
+                    else if (error is null)
+                        Buffer.MemoryCopy(_buffer + slot * slotBytes + skip, dst + k * rowBytes, rowBytes, rowBytes);
+                }
+            }
+            if (error is not null)
+                throw error;
+        }
+
+        public void Dispose()
+        {
+            LibC.AioDestroy(_aio);
+            NativeMemory.AlignedFree(_buffer);
+            NativeMemory.Free(_requests);
+            NativeMemory.Free(_pointers);
+            NativeMemory.Free(_events);
+        }
+
+        private LibC.IoControlBlock Request(SafeFileHandle file, ulong data, long offset, long bytes, byte* buffer = null) => new()
+        {
+            Data = data,
+            Opcode = LibC.IocbCmdPRead,
+            FileDescriptor = (uint)file.DangerousGetHandle(),
+            Buffer = (ulong)(buffer == null ? _buffer : buffer),
+            Bytes = (ulong)bytes,
+            Offset = offset,
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using TorchMmap.Internal;
+
+namespace TorchMmap.Storage;
+
+// The cold random-read path: when to read rows with O_DIRECT instead of through the mapping.
+public sealed partial class NpyArray
+{
+    // Rows further apart than this share no read-ahead: a batch whose rows mostly fall in regions of their own is scattered.
+    private const int ScatterRegionShift = 20;
+
+    // Beyond this a row is read through the mapping: the bounce buffer would be as large as the row.
+    private const long MaxDirectRowBytes = 64L << 20;
+
+    private long _directRows;
+
+    /// <summary>The data size from which scattered batches are read with O_DIRECT: the memory this process may use, so the
+    /// path is taken only where the page cache cannot hold the file anyway. Settable for tests.</summary>
+    internal long DirectReadMinBytes { get; set; } = MemoryBudget.Bytes;
+
+    /// <summary>Rows read with O_DIRECT so far.</summary>
+    internal long DirectRowsRead => Interlocked.Read(ref _directRows);
+
+    // Rows scattered over data larger than the memory the process may use: each row costs one disk read whichever way it
+    // is read, and through the mapping it also costs a page-cache insertion, a reclaim, and read-ahead no row wants (a
+    // fault reads up to read_ahead_kb around it unless the mapping is marked random). Only read-only C-order arrays whose
+    // bytes load as they are qualify: a writable mapping may hold changes the file does not have yet.
+    private bool ShouldReadDirect(ReadOnlySpan<long> indices) =>
+        indices.Length >= 2 && Header.DataLength > DirectReadMinBytes && Mode == NpyMode.ReadOnly && !IsFortranOrder
+        && !NeedsLoadConversion && RowBytes is > 0 and <= MaxDirectRowBytes && IsScattered(indices);
+
+    // True when at least half the rows fall in 1 MiB regions no other row of the batch touches: random order, not the
+    // clustered rows of sequential or block-shuffled order, which the kernel's read-ahead serves from one read.
+    private bool IsScattered(ReadOnlySpan<long> indices)
+    {
+        const int StackRows = 512;
+        long[]? rented = indices.Length > StackRows ? System.Buffers.ArrayPool<long>.Shared.Rent(indices.Length) : null;
+        try
+        {
+            Span<long> regions = rented is null ? stackalloc long[indices.Length] : rented.AsSpan(0, indices.Length);
+            for (int i = 0; i < indices.Length; i++)
+                regions[i] = (DataStart + indices[i] * RowBytes) >> ScatterRegionShift;
+            regions.Sort();
+            int lone = 0;
+            for (int i = 0; i < regions.Length; i++)
+            {
+                if ((i == 0 || regions[i] != regions[i - 1]) && (i == regions.Length - 1 || regions[i] != regions[i + 1]))
+                    lone++;
+            }
+            return lone * 2 >= indices.Length;
+        }
+        finally
+        {
+            if (rented is not null)
+                System.Buffers.ArrayPool<long>.Shared.Return(rented);
+        }
+    }
+
+    // Reads the rows with O_DIRECT when the batch qualifies and the file system allows it; false leaves them to the mapping.
+    private unsafe bool TryReadDirect(in MappedFile.Lease lease, ReadOnlySpan<long> indices, byte* dst)
+    {
+        if (!ShouldReadDirect(indices) || lease.File.Direct is not { } reader)
+            return false;
+        reader.ReadRows(DataStart, RowBytes, indices, dst);
+        Interlocked.Add(ref _directRows, indices.Length);
+        return true;
+    }
+}

@@ -1,0 +1,150 @@
+using TorchMmap.Internal;
+using TorchMmap.Storage;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Tests.Storage;
+
+/// <summary>
+/// The cold random-read path: rows scattered over data larger than the memory budget are read with O_DIRECT and AIO
+/// instead of through the mapping. Each test lowers the budget of one array (<c>DirectReadMinBytes</c>) so a small file
+/// qualifies, and checks the bytes against the mapping path of the same file.
+/// </summary>
+public sealed class NpyArrayDirectTests : IDisposable
+{
+    // float32 rows of 3 x 100 x 251 = 301,200 bytes: not a multiple of a page, so rows start and end mid-block, and each
+    // row lies in a 1 MiB region of its own when every fourth row is read.
+    private const int Rows = 40;
+    private static readonly long[] s_rowShape = [3, 100, 251];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("torchmmap-direct-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Gather_ScatteredRowsOverDataLargerThanBudget_ReadDirectlyWithTheMappingsBytes()
+    {
+        string path = Write();
+        // Every fourth row, shuffled, with the last row (which ends inside the file's last block) and the first.
+        long[] indices = [36, 0, 8, 39, 24, 4, 16, 32, 12, 28, 20];
+        using var mapped = NpyArray.Open(path);
+        mapped.DirectReadMinBytes = long.MaxValue;
+        using var direct = NpyArray.Open(path);
+        direct.DirectReadMinBytes = 0;
+
+        using Tensor expected = mapped.Gather(indices);
+        using Tensor actual = direct.Gather(indices);
+
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        Assert.Equal(0, mapped.DirectRowsRead);
+        // Where the file system refuses O_DIRECT (tmpfs) the mapping serves the rows, with the same bytes.
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, direct.DirectRowsRead);
+    }
+
+    [Fact]
+    public void GatherInto_ManyBatchesFromSeveralThreads_EveryRowMatches()
+    {
+        string path = Write();
+        using var mapped = NpyArray.Open(path);
+        mapped.DirectReadMinBytes = long.MaxValue;
+        using var direct = NpyArray.Open(path);
+        direct.DirectReadMinBytes = 0;
+        long[][] batches = Enumerable.Range(0, 16).Select(b => new long[] { b % 4, 4 + (b % 4), 12 + (b % 4), 20 + (b % 4), 28 + (b % 4), 36 + (b % 4) }).ToArray();
+
+        Parallel.For(0, batches.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, b =>
+        {
+            using Tensor expected = mapped.Gather(batches[b]);
+            using Tensor actual = torch.empty([batches[b].Length, .. s_rowShape], ScalarType.Float32);
+            direct.GatherInto(batches[b], actual);
+            Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        });
+        Assert.Equal(DirectReadsWork(path) ? batches.Sum(b => b.Length) : 0, direct.DirectRowsRead);
+    }
+
+    [Fact]
+    public void Gather_ConsecutiveRows_UseTheMapping()
+    {
+        string path = Write();
+        using var array = NpyArray.Open(path);
+        array.DirectReadMinBytes = 0;
+
+        using Tensor rows = array.Gather([10, 11, 12, 13, 14, 15, 16, 17]);
+
+        Assert.Equal(0, array.DirectRowsRead);
+        Assert.Equal(10 * RowElements, rows[0, 0, 0, 0].item<float>());
+    }
+
+    [Fact]
+    public void Gather_DataWithinTheMemoryBudget_UsesTheMapping()
+    {
+        string path = Write();
+        using var array = NpyArray.Open(path);
+        Assert.Equal(MemoryBudget.Bytes, array.DirectReadMinBytes);
+        Assert.True(MemoryBudget.Bytes > new FileInfo(path).Length);
+
+        using Tensor rows = array.Gather([36, 0, 8, 39]);
+
+        Assert.Equal(0, array.DirectRowsRead);
+    }
+
+    [Fact]
+    public void Gather_WritableMapping_ReadsItsOwnChangesThroughTheMapping()
+    {
+        string path = Write();
+        using var array = NpyArray.Open(path, NpyMode.ReadWrite);
+        array.DirectReadMinBytes = 0;
+        using (Tensor changed = torch.full([1, .. s_rowShape], -1f))
+            array.WriteRows(8, changed);
+
+        using Tensor rows = array.Gather([36, 0, 8, 39]);
+
+        Assert.Equal(0, array.DirectRowsRead);
+        Assert.Equal(-1f, rows[2, 2, 99, 250].item<float>());
+    }
+
+    [Fact]
+    public void Gather_FileTruncatedAfterOpen_ThrowsInvalidDataNamingTheFile()
+    {
+        string path = Write();
+        using var array = NpyArray.Open(path);
+        array.DirectReadMinBytes = 0;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            stream.SetLength(new FileInfo(path).Length - 1000);
+
+        var ex = Assert.Throws<InvalidDataException>(() => array.Gather([36, 0, 8, 39]));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gather_DirectPathAfterDispose_ThrowsObjectDisposed()
+    {
+        string path = Write();
+        var array = NpyArray.Open(path);
+        array.DirectReadMinBytes = 0;
+        using (Tensor rows = array.Gather([36, 0, 8, 39]))
+            Assert.Equal(39 * RowElements, rows[3, 0, 0, 0].item<float>());
+        array.Dispose();
+        array.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => array.Gather([36, 0, 8, 39]));
+    }
+
+    private static long RowElements => s_rowShape.Aggregate(1L, (a, b) => a * b);
+
+    // Element i of the file holds i, so every byte of every row is checked by the comparison.
+    private string Write()
+    {
+        string path = Path.Combine(_dir, "rows.npy");
+        using (Tensor data = torch.arange(Rows * RowElements, dtype: ScalarType.Float32).reshape([Rows, .. s_rowShape]))
+            Npy.Save(path, data);
+        return path;
+    }
+
+    // Whether this file's file system takes O_DIRECT reads with AIO, asked the same way the library asks.
+    private static bool DirectReadsWork(string path)
+    {
+        using var mapped = MappedFile.Map(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete), NpyMode.ReadOnly, 0);
+        return mapped.Direct is not null;
+    }
+}
