@@ -6,10 +6,10 @@ namespace TorchMmap.Data;
 /// <summary>
 /// The bounded queue of finished batches between one loader worker (the producer) and the training loop (the consumer),
 /// made for a cheap hand-off: putting or taking a batch is a few memory operations, and a thread is woken only when the
-/// other side actually sleeps. Wake-ups have hysteresis: a consumer that found the ring empty sleeps until half of it is
-/// ready (or the producer is done), a producer that found it full sleeps until half of it is free. When one side is much
-/// faster than the other, as a training loop waiting for small batches is, it is woken once per half ring instead of once
-/// per batch, and the other side never pays for a wake-up at all.
+/// other side actually sleeps. A consumer sleeps only on an empty ring and is woken by the first item, since it then waits
+/// for that one batch (the loader's consumer builds batches itself rather than wait long). A producer that found the ring
+/// full sleeps until half of it is free, so a training loop slower than its loader wakes it once per half ring instead
+/// of once per batch.
 /// </summary>
 /// <remarks>
 /// One thread adds (<see cref="TryAdd"/>, <see cref="CompleteAdding"/>); takes are atomic, so besides the consumer the
@@ -20,7 +20,7 @@ internal sealed class BatchRing<T>
     where T : class
 {
     private readonly T?[] _items;
-    private readonly int _half;   // items ready (for a sleeping consumer) or free (for a sleeping producer) that wake it
+    private readonly int _half;   // free places that wake a sleeping producer
     private readonly object _gate = new();
     private long _head;             // the next position to take; advanced by compare-and-swap
     private long _tail;             // the next position to fill; written by the producer only
@@ -34,8 +34,7 @@ internal sealed class BatchRing<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         _items = new T?[capacity];
-        // Both thresholds are ceil(capacity / 2): a producer sleeps only on a full ring, which holds at least that many
-        // items, and a consumer only on an empty one, which has at least that much room, so the two never both sleep.
+        // A producer sleeps only on a full ring and a consumer only on an empty one, so the two never both sleep.
         _half = (capacity + 1) / 2;
     }
 
@@ -66,7 +65,7 @@ internal sealed class BatchRing<T>
         // the consumer's flag (the consumer sets its flag, then reads the tail: one of the two sees the other).
         Volatile.Write(ref _tail, tail + 1);
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _consumerSleeps) != 0 && tail + 1 - Volatile.Read(ref _head) >= _half)
+        if (Volatile.Read(ref _consumerSleeps) != 0)
             Wake();
         return true;
     }
@@ -126,8 +125,7 @@ internal sealed class BatchRing<T>
         }
     }
 
-    // Sleeps until items are ready (half the ring, or any once the producer is done) or the ring is abandoned; false when
-    // the producer is done or the ring abandoned.
+    // Sleeps until an item is ready, the producer is done or the ring is abandoned; false for the last two.
     private bool WaitForItems()
     {
         lock (_gate)
@@ -138,11 +136,10 @@ internal sealed class BatchRing<T>
                 while (true)
                 {
                     bool done = _completed || _abandoned;
-                    long ready = Volatile.Read(ref _tail) - Volatile.Read(ref _head);
+                    if (Volatile.Read(ref _tail) != Volatile.Read(ref _head))
+                        return true;
                     if (done)
                         return false;
-                    if (ready >= _half)
-                        return true;
                     Monitor.Wait(_gate);
                 }
             }

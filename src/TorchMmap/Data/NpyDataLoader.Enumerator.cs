@@ -18,11 +18,15 @@ public sealed partial class NpyDataLoader
         private readonly long _before;   // batches of the epoch before the resume position
         private readonly long _batches;
         private readonly BatchRing<Item>[] _rings;
+        // Per worker, the next batch it will build. The worker and the training loop both claim batches by advancing it, so
+        // a batch is built exactly once, by whichever side claimed it.
+        private readonly long[] _claims;
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
         private readonly BatchSlotPool? _slots;
         private readonly long _start;
         private Item? _current;   // the batch handed out, with the slot it views
+        private Item? _stolen;    // a batch the training loop built ahead of a worker while it waited for the one before
         // What Current returns. Only the enumerating thread writes it, so a Dispose from another thread (which takes
         // _current) cannot take the batch away between a MoveNext that returned true and the Current that follows.
         private Dictionary<string, Tensor>? _batch;
@@ -44,10 +48,12 @@ public sealed partial class NpyDataLoader
             ThreadId = Environment.CurrentManagedThreadId;
             int workers = (int)Math.Min(loader.NumWorkers, _batches);
             _rings = new BatchRing<Item>[workers];
+            _claims = new long[workers];
             _workers = new Task[workers];
             for (int w = 0; w < workers; w++)
             {
                 _rings[w] = new BatchRing<Item>(loader.PrefetchFactor);
+                _claims[w] = FirstBatchOf(w);
                 int worker = w;
                 // Not started with the cancellation token: a task cancelled before its thread runs never runs at all, and
                 // then nothing would complete its ring. Work checks the token itself and always completes the ring.
@@ -136,6 +142,8 @@ public sealed partial class NpyDataLoader
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
                 return;
             HandOverCurrent();
+            if (Interlocked.Exchange(ref _stolen, null) is { } stolen)
+                Discard(stolen);
             _cancel.Cancel();
             foreach (BatchRing<Item> ring in _rings)
                 ring.Abandon();
@@ -156,19 +164,67 @@ public sealed partial class NpyDataLoader
             _loader.OnEnumeratorDisposed(this);
         }
 
+        // The batch from its worker's ring. A training loop that would wait builds batches itself instead of sleeping: the
+        // batch it needs if its worker has not started it, else that worker's next one, kept for later. Two threads then
+        // build batches whenever the loader is what the loop waits for, and none when the ring is ahead.
         private Item Take(long batch)
         {
+            if (_stolen?.Index == batch)
+                return Deliver(Interlocked.Exchange(ref _stolen, null)!);
+            int worker = (int)(batch % _rings.Length);
+            BatchRing<Item> ring = _rings[worker];
+            if (ring.TryTakeNow(out Item? item))
+                return Deliver(item);
+            if (TryClaim(worker, batch))
+                return Deliver(BuildCapturing(batch));
+            long ahead = batch + _rings.Length;
+            if (_stolen is null && ahead < _batches && TryClaim(worker, ahead))
+            {
+                Item built = BuildCapturing(ahead);
+                // A Dispose from another thread meanwhile has already looked for a stolen batch: free this one here.
+                if (Interlocked.Exchange(ref _stolen, built) is null && Volatile.Read(ref _disposed) != 0 && Interlocked.Exchange(ref _stolen, null) is { } late)
+                    Discard(late);
+            }
             // A worker that stopped without a batch or an error marks its ring complete, so this cannot hang.
-            if (!_rings[batch % _rings.Length].TryTake(out Item? item))
+            if (!ring.TryTake(out item))
             {
                 // Workers also stop when the enumeration is disposed from another thread while this one waits.
                 ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
                 throw new InvalidOperationException(Messages.Format(Messages.WorkerNoBatch, batch));
             }
-            Debug.Assert(item.Error is not null || item.Index == batch);
-            if (item.Error is not null)
-                item.Error.Throw();
-            return item;
+            return Deliver(item);
+
+            Item Deliver(Item taken)
+            {
+                Debug.Assert(taken.Error is not null || taken.Index == batch);
+                if (taken.Error is not null)
+                    taken.Error.Throw();
+                return taken;
+            }
+        }
+
+        // Advances the worker's next batch past batch, if batch is still its next: the caller then builds it.
+        private bool TryClaim(int worker, long batch) =>
+            Interlocked.CompareExchange(ref _claims[worker], batch + _rings.Length, batch) == batch;
+
+        // The first batch worker w builds: the first at or after the start position that is w modulo the number of workers.
+        private long FirstBatchOf(int worker)
+        {
+            int stride = _rings.Length;
+            return _next + ((worker - _next % stride) % stride + stride) % stride;
+        }
+
+        // A batch built on the training loop's thread ahead of its turn: an error is kept with it and thrown at its turn.
+        private Item BuildCapturing(long batch)
+        {
+            try
+            {
+                return Build(batch);
+            }
+            catch (Exception ex) when (batch != _next)
+            {
+                return new Item(batch, null, null, ExceptionDispatchInfo.Capture(ex));
+            }
         }
 
         // Worker w builds batches w, w + W, w + 2W, ... so batches come out in order from the rings in turn.
@@ -177,7 +233,7 @@ public sealed partial class NpyDataLoader
             CancellationToken token = _cancel.Token;
             BatchRing<Item> ring = _rings[worker];
             int stride = _rings.Length;
-            long k = _next + ((worker - _next % stride) % stride + stride) % stride;
+            long k = FirstBatchOf(worker);
             try
             {
                 if (_loader.HintsRows)
@@ -190,6 +246,9 @@ public sealed partial class NpyDataLoader
                     token.ThrowIfCancellationRequested();
                     if (_loader.HintsRows)
                         Hint(k + (long)_loader.PrefetchFactor * stride);
+                    // The training loop may have claimed this batch while it waited: it builds that one itself.
+                    if (!TryClaim(worker, k))
+                        continue;
                     Item item = Build(k);
                     if (!ring.TryAdd(item))
                     {

@@ -311,8 +311,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         if (layout is null || _slots is null || !_slots.Fits(BatchSize, layout))
         {
             _slots?.Dispose();
-            // In flight at once: each worker's ring, the batch each worker is building, and the one the training loop holds.
-            _slots = layout is null ? null : new BatchSlotPool(BatchSize, layout, capacity: NumWorkers * (PrefetchFactor + 1) + 1);
+            // In flight at once: each worker's ring, the batch each worker is building, the one the training loop holds and,
+            // with workers, one the training loop built ahead while it waited.
+            int capacity = NumWorkers * (PrefetchFactor + 1) + (NumWorkers > 0 ? 2 : 1);
+            _slots = layout is null ? null : new BatchSlotPool(BatchSize, layout, capacity);
         }
         return _slots;
     }

@@ -95,27 +95,12 @@ public sealed class GeneratorRandomSampler : Sampler
             for (long e = 0; e < skip; e++)
                 generator.Discard(DrawsPerEpoch);
             generator.Discard(2);
-            long[] order = RandPerm(generator, Length);
+            long[] order = TorchPermutation.RandPerm(generator, Length);
             generator.Discard(Math.Max(0, Length - 1));
             last = new Entry(epoch, order, generator);
             Volatile.Write(ref _last, last);
             return order;
         }
-    }
-
-    // libtorch's CPU randperm (aten/src/ATen/native/TensorFactories.cpp, randperm_cpu): a Fisher-Yates shuffle of 0..n-1 with
-    // one 32-bit draw per position, z = random() % (n - i).
-    private static long[] RandPerm(Mt19937 generator, long n)
-    {
-        var order = new long[n];
-        for (long i = 0; i < n; i++)
-            order[i] = i;
-        for (long i = 0; i < n - 1; i++)
-        {
-            long z = generator.NextUInt32() % (n - i);
-            (order[i], order[z + i]) = (order[z + i], order[i]);
-        }
-        return order;
     }
 
     private sealed record Entry(long Epoch, long[] Order, Mt19937 After);

@@ -20,10 +20,42 @@ internal static class TorchPermutation
         }
 
         // PyTorch's manual_seed(-1) seeds with 2**64 - 1; the unchecked cast matches that.
+        if (length < ManagedLimit)
+        {
+            return RandPerm(new Mt19937(unchecked((ulong)seed)), length);
+        }
+
         using var generator = new torch.Generator(unchecked((ulong)seed));
         using torch.Tensor permutation = torch.randperm(length, generator: generator);
         return permutation.data<long>().ToArray();
     }
+
+    /// <summary>
+    /// libtorch's CPU <c>randperm</c> below <see cref="ManagedLimit"/> (aten/src/ATen/native/TensorFactories.cpp,
+    /// <c>randperm_cpu</c>): a Fisher-Yates shuffle of 0..n-1 with one 32-bit draw per position, <c>z = random() % (n - i)</c>.
+    /// </summary>
+    /// <remarks>Drawn here rather than by libtorch, whose <c>randperm</c> fills 0..n-1 with an OpenMP team: the team then
+    /// spins on the other cores for milliseconds after every epoch's draw, which on a small machine takes them from the
+    /// loader's threads.</remarks>
+    internal static long[] RandPerm(Mt19937 generator, long length)
+    {
+        var order = new long[length];
+        for (long i = 0; i < length; i++)
+        {
+            order[i] = i;
+        }
+
+        for (long i = 0; i < length - 1; i++)
+        {
+            long z = generator.NextUInt32() % (length - i);
+            (order[i], order[z + i]) = (order[z + i], order[i]);
+        }
+
+        return order;
+    }
+
+    /// <summary>From this length on, libtorch draws 64-bit numbers per position; such permutations are left to libtorch.</summary>
+    internal const long ManagedLimit = uint.MaxValue / 20;
 
     /// <summary>Copies <c>order[start + j * stride]</c> into <c>destination[j]</c>.</summary>
     internal static void CopyStrided(long[] order, long start, long stride, Span<long> destination)

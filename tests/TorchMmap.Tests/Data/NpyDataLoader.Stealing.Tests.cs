@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using TorchMmap.Data;
+using static TorchSharp.torch;
+
+namespace TorchMmap.Tests.Data;
+
+/// <summary>A training loop that would wait for its worker builds batches itself: the batch it needs if the worker has not
+/// started it, else the worker's next one, kept for its turn.</summary>
+public sealed class NpyDataLoaderStealingTests : IDisposable
+{
+    private const int BatchSize = 10;
+    private static readonly TimeSpan s_noHang = TimeSpan.FromSeconds(20);
+    private readonly DataFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void MoveNext_LoaderSlowerThanTheLoop_EveryBatchBuiltOnceAndHandedOutInOrder(int workers)
+    {
+        Dictionary<string, string> paths = _files.WriteMixed(300);
+        using var inner = NpyMmapDataset.Open(paths.Select(kv => (kv.Key, kv.Value)).ToArray());
+        using var reference = new RowReference(paths);
+        var dataset = new RecordingDataset(inner) { Delay = TimeSpan.FromMilliseconds(3) };
+        using var loader = new NpyDataLoader(dataset, BatchSize, num_workers: workers, prefetch_factor: 2);
+        int loop = Environment.CurrentManagedThreadId;
+
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            dataset.Builds.Clear();
+            int k = 0;
+            foreach (Dictionary<string, Tensor> batch in loader)
+            {
+                reference.AssertBatch(batch, Enumerable.Range(k * BatchSize, BatchSize).Select(i => (long)i).ToArray());
+                k++;
+            }
+
+            Assert.Equal(30, k);
+            // Each batch was read exactly once, by a worker or by the loop, never by both.
+            Assert.Equal(Enumerable.Range(0, 30).Select(b => (long)b * BatchSize), dataset.Builds.Keys.Order());
+            Assert.All(dataset.Builds.Values, threads => Assert.Single(threads));
+            // A loop that does nothing between batches is faster than any worker: it built some of them.
+            Assert.Contains(dataset.Builds.Values, threads => threads.Contains(loop));
+            Assert.Contains(dataset.Builds.Values, threads => !threads.Contains(loop));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MoveNext_WorkerBusyWithTheNextBatch_LoopBuildsTheOneAfterAndHandsItOutAtItsTurn(bool fail)
+    {
+        Dictionary<string, string> paths = _files.WriteMixed(100);
+        using var inner = NpyMmapDataset.Open(paths.Select(kv => (kv.Key, kv.Value)).ToArray());
+        using var reference = new RowReference(paths);
+        // The worker's read of batch 1 waits until batch 2's read has started, which only the loop can then do.
+        var batch2Started = new ManualResetEventSlim();
+        var dataset = new RecordingDataset(inner)
+        {
+            OnRead = first =>
+            {
+                if (first == 1 * BatchSize)
+                    Assert.True(batch2Started.Wait(s_noHang), "Batch 2 was never read while the worker held batch 1.");
+                if (first == 2 * BatchSize)
+                {
+                    batch2Started.Set();
+                    if (fail)
+                        throw new BatchReadException("Simulated read failure of batch 2.");
+                }
+            },
+        };
+        using var loader = new NpyDataLoader(dataset, BatchSize, num_workers: 1, prefetch_factor: 2);
+        int loop = Environment.CurrentManagedThreadId;
+        using IEnumerator<Dictionary<string, Tensor>> e = loader.GetEnumerator();
+
+        Assert.True(e.MoveNext());
+        reference.AssertBatch(e.Current, Enumerable.Range(0, BatchSize).Select(i => (long)i).ToArray());
+        // Batch 0 has been taken, so the worker goes on to batch 1 (unless the loop built 0 and the worker is on its way).
+        Assert.True(SpinWait.SpinUntil(() => dataset.Builds.ContainsKey(1 * BatchSize), s_noHang), "The worker never started batch 1.");
+
+        Assert.True(e.MoveNext());
+        reference.AssertBatch(e.Current, Enumerable.Range(BatchSize, BatchSize).Select(i => (long)i).ToArray());
+        Assert.DoesNotContain(loop, dataset.Builds[1 * BatchSize]);
+        Assert.Equal([loop], dataset.Builds[2 * BatchSize]);
+        if (fail)
+        {
+            // Built early, its failure still comes at its own turn.
+            Assert.Throws<BatchReadException>(() => e.MoveNext());
+            return;
+        }
+
+        for (int k = 2; k < 10; k++)
+        {
+            Assert.True(e.MoveNext());
+            reference.AssertBatch(e.Current, Enumerable.Range(k * BatchSize, BatchSize).Select(i => (long)i).ToArray());
+        }
+
+        Assert.False(e.MoveNext());
+    }
+
+    // Records which threads read each batch (by its first index); optionally slow, or running an action before each read.
+    private sealed class RecordingDataset(IBatchDataset inner) : IBatchDataset
+    {
+        public ConcurrentDictionary<long, ConcurrentBag<int>> Builds { get; } = new();
+
+        public TimeSpan Delay { get; init; }
+
+        public Action<long>? OnRead { get; init; }
+
+        public long Count => inner.Count;
+
+        public IReadOnlyList<string> Names => inner.Names;
+
+        public Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices)
+        {
+            Builds.GetOrAdd(indices[0], _ => []).Add(Environment.CurrentManagedThreadId);
+            OnRead?.Invoke(indices[0]);
+            if (Delay > TimeSpan.Zero)
+                Thread.Sleep(Delay);
+            return inner.GetBatch(indices);
+        }
+    }
+}
