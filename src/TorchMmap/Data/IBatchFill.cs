@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Data;
@@ -12,6 +13,7 @@ internal interface IBatchFill
     /// <summary>Copies the samples at <paramref name="indices"/> into rows [0, indices.Length) of each destination tensor, which
     /// are contiguous CPU tensors of <see cref="FillLayout"/> with at least indices.Length rows; returns false when batches
     /// cannot be filled in place right now (a conversion was set since the layout was taken), and the caller then makes the
-    /// batch with GetBatch, whatever the destination holds.</summary>
-    bool TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination);
+    /// batch with GetBatch, whatever the destination holds. A copy split over threads is posted on <paramref name="help"/>
+    /// (when given) for a waiting training loop to share, instead of waking thread-pool threads.</summary>
+    bool TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help = null);
 }

@@ -21,6 +21,7 @@ public sealed partial class NpyDataLoader
         // Per worker, the next batch it will build. The worker and the training loop both claim batches by advancing it, so
         // a batch is built exactly once, by whichever side claimed it.
         private readonly long[] _claims;
+        private readonly CopyHelp[] _helps;   // per worker, the batch copy it is running, for a waiting loop to share
         private readonly Task[] _workers;
         private readonly CancellationTokenSource _cancel = new();
         private readonly BatchSlotPool? _slots;
@@ -49,11 +50,13 @@ public sealed partial class NpyDataLoader
             int workers = (int)Math.Min(loader.NumWorkers, _batches);
             _rings = new BatchRing<Item>[workers];
             _claims = new long[workers];
+            _helps = new CopyHelp[workers];
             _workers = new Task[workers];
             for (int w = 0; w < workers; w++)
             {
                 _rings[w] = new BatchRing<Item>(loader.PrefetchFactor);
                 _claims[w] = FirstBatchOf(w);
+                _helps[w] = new CopyHelp();
                 int worker = w;
                 // Not started with the cancellation token: a task cancelled before its thread runs never runs at all, and
                 // then nothing would complete its ring. Work checks the token itself and always completes the ring.
@@ -164,9 +167,10 @@ public sealed partial class NpyDataLoader
             _loader.OnEnumeratorDisposed(this);
         }
 
-        // The batch from its worker's ring. A training loop that would wait builds batches itself instead of sleeping: the
-        // batch it needs if its worker has not started it, else that worker's next one, kept for later. Two threads then
-        // build batches whenever the loader is what the loop waits for, and none when the ring is ahead.
+        // The batch from its worker's ring. A training loop that would wait works instead of sleeping: it builds the batch
+        // it needs if its worker has not started it; else it copies parts of that batch if the worker posted its copy
+        // (large batches), or builds the worker's next batch, kept for later. Two threads then build batches whenever the
+        // loader is what the loop waits for, and none when the ring is ahead.
         private Item Take(long batch)
         {
             if (_stolen?.Index == batch)
@@ -177,8 +181,11 @@ public sealed partial class NpyDataLoader
                 return Deliver(item);
             if (TryClaim(worker, batch))
                 return Deliver(BuildCapturing(batch));
+            bool helped = false;
+            while (_helps[worker].TryHelp())
+                helped = true;
             long ahead = batch + _rings.Length;
-            if (_stolen is null && ahead < _batches && TryClaim(worker, ahead))
+            if (!helped && _stolen is null && ahead < _batches && TryClaim(worker, ahead))
             {
                 Item built = BuildCapturing(ahead);
                 // A Dispose from another thread meanwhile has already looked for a stolen batch: free this one here.
@@ -249,7 +256,7 @@ public sealed partial class NpyDataLoader
                     // The training loop may have claimed this batch while it waited: it builds that one itself.
                     if (!TryClaim(worker, k))
                         continue;
-                    Item item = Build(k);
+                    Item item = Build(k, _helps[worker]);
                     if (!ring.TryAdd(item))
                     {
                         // Abandoned: the enumeration is being disposed.
@@ -276,14 +283,15 @@ public sealed partial class NpyDataLoader
             }
         }
 
-        private Item Build(long batch)
+        // help: the worker's board, where a large batch's copy is posted for a waiting loop to share; null on the loop's thread.
+        private Item Build(long batch, CopyHelp? help = null)
         {
             long[] rented = ArrayPool<long>.Shared.Rent(_loader.BatchSize);
             try
             {
                 int length = _indices.BatchLength(batch);
                 _indices.Copy(batch, rented.AsSpan(0, length));
-                return Build(batch, rented.AsSpan(0, length));
+                return Build(batch, rented.AsSpan(0, length), help);
             }
             finally
             {
@@ -291,7 +299,7 @@ public sealed partial class NpyDataLoader
             }
         }
 
-        private Item Build(long batch, ReadOnlySpan<long> indices)
+        private Item Build(long batch, ReadOnlySpan<long> indices, CopyHelp? help)
         {
             // The batch is made in a scope of our own and detached from it: it belongs to the loader, not to any scope
             // the training loop may have open on this thread.
@@ -301,7 +309,7 @@ public sealed partial class NpyDataLoader
                 Dictionary<string, Tensor> slot = _slots.Rent();
                 try
                 {
-                    if (!fill.TryFillBatch(indices, slot))
+                    if (!fill.TryFillBatch(indices, slot, help))
                     {
                         // A conversion was set mid-epoch: this batch is made new, by GetBatch.
                         _slots.Return(slot);

@@ -1,3 +1,4 @@
+using TorchMmap.Internal;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Data;
@@ -16,13 +17,13 @@ public sealed partial class NpyMmapDataset : IBatchFill
     }
 
     /// <inheritdoc />
-    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         // A conversion makes a new tensor per batch anyway; the caller then takes GetBatch, which reads the conversions again.
         if (Volatile.Read(ref _conversions).Count > 0)
             return false;
-        Gather(indices, destination);
+        Gather(indices, destination, help);
         return true;
     }
 }

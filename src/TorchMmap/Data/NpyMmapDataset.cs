@@ -293,7 +293,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     // Copies the rows of every column into the contiguous CPU tensors of destination (at least indices.Length rows each),
     // split into row ranges over the copy threads; each range copies all columns, so one hand-off serves the whole batch.
     // No separate length check: every read through a mapping re-checks its file's length first (MappedFile.AcquireForAccess).
-    private unsafe void Gather(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    private unsafe void Gather(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help = null)
     {
         if (indices.Length == 0)
             return;
@@ -306,8 +306,8 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         }
         // Every index is checked before any thread starts, so a bad one is reported as itself, not inside an AggregateException.
         _columns[0].CheckIndices(indices);
-        int parts = ParallelCopy.Parts(indices.Length, rowBytes * indices.Length, _copyThreads);
-        if (parts <= 1)
+        CopyPlan plan = ParallelCopy.Plan(indices.Length, rowBytes * indices.Length, _copyThreads, help);
+        if (plan.Parts <= 1)
         {
             for (int c = 0; c < _columns.Length; c++)
                 _columns[c].Gather(indices, (byte*)targets[c], threads: 1);
@@ -316,7 +316,7 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
         fixed (long* first = indices)
         {
             nint rows = (nint)first;
-            ParallelCopy.Run(indices.Length, parts, (from, to) =>
+            ParallelCopy.Run(indices.Length, plan, (from, to) =>
             {
                 var slice = new ReadOnlySpan<long>((long*)rows + from, to - from);
                 for (int c = 0; c < _columns.Length; c++)

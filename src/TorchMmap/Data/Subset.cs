@@ -132,7 +132,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout => (Dataset as IBatchFill)?.FillLayout;
 
     /// <inheritdoc />
-    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help)
     {
         if (Dataset is not IBatchFill fill)
             return false;
@@ -140,7 +140,7 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
         try
         {
             Map(indices, mapped);
-            return fill.TryFillBatch(mapped.AsSpan(0, indices.Length), destination);
+            return fill.TryFillBatch(mapped.AsSpan(0, indices.Length), destination, help);
         }
         finally
         {

@@ -121,7 +121,7 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
-        return BatchTensors.Make(Layout, indices, Fill);
+        return BatchTensors.Make(Layout, indices, (rows, batch) => Fill(rows, batch));
     }
 
     /// <summary>The token files' dtypes, total length, sizes and a sample of their bytes, with the window size and stride (computed
@@ -170,11 +170,11 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout => _disposed ? null : Layout;
 
     /// <inheritdoc />
-    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
-        Fill(indices, destination);
+        Fill(indices, destination, help);
         return true;
     }
 
@@ -204,17 +204,17 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     private (string Name, long[] SampleShape, ScalarType Type)[] Layout => [(InputName, [BlockSize], ScalarType.Int64), (TargetName, [BlockSize], ScalarType.Int64)];
 
     // Rows [0, indices.Length) of "x" and "y" of a batch or a loader's slot.
-    private void Fill(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    private void Fill(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help = null)
     {
         if (indices.Length > 0)
-            FillCore(indices, (long*)TensorMemory.DataPointer(destination[InputName], nameof(destination)), (long*)TensorMemory.DataPointer(destination[TargetName], nameof(destination)));
+            FillCore(indices, (long*)TensorMemory.DataPointer(destination[InputName], nameof(destination)), (long*)TensorMemory.DataPointer(destination[TargetName], nameof(destination)), help);
     }
 
     // Rows [0, indices.Length) of x and y; large batches are split over CopyThreads threads.
-    private void FillCore(ReadOnlySpan<long> indices, long* x, long* y)
+    private void FillCore(ReadOnlySpan<long> indices, long* x, long* y, CopyHelp? help = null)
     {
-        int parts = ParallelCopy.Parts(indices.Length, indices.Length * (long)BlockSize * 16, _copyThreads);
-        if (parts <= 1)
+        CopyPlan plan = ParallelCopy.Plan(indices.Length, indices.Length * (long)BlockSize * 16, _copyThreads, help);
+        if (plan.Parts <= 1)
         {
             FillRange(indices, x, y);
             return;
@@ -222,11 +222,8 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
         fixed (long* first = indices)
         {
             nint ip = (nint)first, xp = (nint)x, yp = (nint)y;
-            int n = indices.Length;
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            ParallelCopy.Run(indices.Length, plan, (from, to) =>
             {
-                int from = (int)((long)n * p / parts);
-                int to = (int)((long)n * (p + 1) / parts);
                 long offset = (long)from * BlockSize;
                 FillRange(new ReadOnlySpan<long>((long*)ip + from, to - from), (long*)xp + offset, (long*)yp + offset);
             });

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TorchMmap.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchMmap.Tests.Data;
@@ -74,10 +75,11 @@ public sealed class NpyDataLoaderStealingTests : IDisposable
         int loop = Environment.CurrentManagedThreadId;
         using IEnumerator<Dictionary<string, Tensor>> e = loader.GetEnumerator();
 
+        // The worker builds batch 0 into its ring and then holds batch 1, before the loop asks for anything.
+        Assert.True(SpinWait.SpinUntil(() => dataset.Builds.ContainsKey(1 * BatchSize), s_noHang), "The worker never started batch 1.");
         Assert.True(e.MoveNext());
         reference.AssertBatch(e.Current, Enumerable.Range(0, BatchSize).Select(i => (long)i).ToArray());
-        // Batch 0 has been taken, so the worker goes on to batch 1 (unless the loop built 0 and the worker is on its way).
-        Assert.True(SpinWait.SpinUntil(() => dataset.Builds.ContainsKey(1 * BatchSize), s_noHang), "The worker never started batch 1.");
+        Assert.DoesNotContain(loop, dataset.Builds[0]);
 
         Assert.True(e.MoveNext());
         reference.AssertBatch(e.Current, Enumerable.Range(BatchSize, BatchSize).Select(i => (long)i).ToArray());
@@ -97,6 +99,37 @@ public sealed class NpyDataLoaderStealingTests : IDisposable
         }
 
         Assert.False(e.MoveNext());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MoveNext_LargeBatchesWithAWorker_EveryBatchHoldsExactlyItsRows(bool shuffle)
+    {
+        // 32 rows of 192 KiB: 6 MiB batches, which the default copy cuts into parts the waiting loop helps with.
+        string path = _files.PathOf("large.npy");
+        using (Tensor rows = torch.arange(128L * 3 * 256 * 256, dtype: ScalarType.Int64).remainder(251).to_type(ScalarType.Byte).reshape(128, 3, 256, 256))
+            Npy.Save(path, rows);
+        using var dataset = NpyMmapDataset.Open(("x", path));
+        using Tensor all = Npy.Load(path);
+        using var loader = new NpyDataLoader(dataset, 32, shuffle: shuffle, seed: 5);
+        var sampler = shuffle ? (Sampler)new RandomSampler(128, seed: 5) : new SequentialSampler(128);
+
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            sampler.SetEpoch(epoch);
+            long[] order = sampler.GetIndices();
+            int k = 0;
+            foreach (Dictionary<string, Tensor> batch in loader)
+            {
+                using DisposeScope scope = torch.NewDisposeScope();
+                Tensor expected = all.index_select(0, torch.tensor(order.Skip(k * 32).Take(32).ToArray()));
+                Assert.True(expected.eq(batch["x"]).all().item<bool>(), $"Batch {k} of epoch {epoch} differs from index_select.");
+                k++;
+            }
+
+            Assert.Equal(4, k);
+        }
     }
 
     // Records which threads read each batch (by its first index); optionally slow, or running an action before each read.

@@ -21,12 +21,29 @@ public sealed class ParallelCopyTests
     [InlineData(2, 64 * MiB, 8, 2)]
     [InlineData(64, 64 * MiB, 1, 1)]
     [InlineData(0, 0, ParallelCopy.Auto, 1)]
-    public void Parts_BatchSizeAndThreads_EachPartCopiesAtLeastTheMinimum(int rows, long bytes, int threads, int expected) =>
-        Assert.Equal(expected, ParallelCopy.Parts(rows, bytes, threads));
+    public void Plan_BatchSizeAndThreads_EachPartCopiesAtLeastTheMinimum(int rows, long bytes, int threads, int expected) =>
+        Assert.Equal(new CopyPlan(expected, null), ParallelCopy.Plan(rows, bytes, threads));
 
     [Fact]
-    public void Parts_Auto_UsesAtMostTheProcessorCount() =>
-        Assert.Equal(Math.Min(Environment.ProcessorCount, 64), ParallelCopy.Parts(64, 64 * 64 * MiB, ParallelCopy.Auto));
+    public void Plan_Auto_UsesAtMostTheProcessorCount() =>
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 64), ParallelCopy.Plan(64, 64 * 64 * MiB, ParallelCopy.Auto).Parts);
+
+    [Theory]
+    // Auto with a board: a batch the cores would share is cut into 1 MiB parts for the board instead (at most one per row).
+    [InlineData(64, 64 * 150528, ParallelCopy.Auto, 9)]
+    [InlineData(3, 64 * MiB, ParallelCopy.Auto, 3)]
+    public void Plan_AutoWithABoard_CutsSplitBatchesIntoMebibytePartsOnTheBoard(int rows, long bytes, int threads, int expected)
+    {
+        var help = new CopyHelp();
+        Assert.Equal(new CopyPlan(expected, help), ParallelCopy.Plan(rows, bytes, threads, help));
+    }
+
+    [Theory]
+    // A batch one thread copies stays whole, and threads asked for explicitly are thread-pool threads, board or not.
+    [InlineData(256, 256 * 12288, ParallelCopy.Auto, 1)]
+    [InlineData(64, 64 * 150528, 2, 2)]
+    public void Plan_BoardNotUsable_PlansAsWithout(int rows, long bytes, int threads, int expected) =>
+        Assert.Equal(new CopyPlan(expected, null), ParallelCopy.Plan(rows, bytes, threads, new CopyHelp()));
 
     [Fact]
     public void GetBatch_BatchSplitOverThreads_GivesTheRowsOfASingleThreadCopy()
@@ -38,7 +55,7 @@ public sealed class ParallelCopyTests
             Npy.Save(path, rows);
         using var dataset = NpyMmapDataset.Open(("x", path));
         long[] indices = [.. Enumerable.Range(0, 40).Select(i => (long)(i * 37 % 60))];
-        Assert.Equal(3, ParallelCopy.Parts(indices.Length, indices.Length * 3L * 256 * 256, 4));
+        Assert.Equal(3, ParallelCopy.Plan(indices.Length, indices.Length * 3L * 256 * 256, 4).Parts);
 
         dataset.CopyThreads = 1;
         Dictionary<string, Tensor> one = dataset.GetBatch(indices);

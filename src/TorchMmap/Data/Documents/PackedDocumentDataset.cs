@@ -234,7 +234,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     (string Name, long[] SampleShape, ScalarType Type)[]? IBatchFill.FillLayout => _disposed ? null : Layout;
 
     /// <inheritdoc />
-    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);

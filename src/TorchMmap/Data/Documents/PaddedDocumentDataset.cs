@@ -178,14 +178,14 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
     }
 
     /// <inheritdoc />
-    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination)
+    bool IBatchFill.TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndices(indices);
         if (!PadToMaxLength)
             return false;
         PaddedRows.Write(Documents, indices, MaxLength, PadToken, IgnoreIndex, destination);
-        return _columns is null || ((IBatchFill)_columns).TryFillBatch(indices, destination);
+        return _columns is null || ((IBatchFill)_columns).TryFillBatch(indices, destination, help);
     }
 
     /// <summary>Disposes the documents and columns if the dataset owns them.</summary>

@@ -10,8 +10,9 @@ namespace TorchMmap.Data;
 /// (<c>torch.empty((), dtype=torch.int64).random_(generator=g)</c>), then its <c>RandomSampler</c> draws
 /// <c>torch.randperm(n, generator=g)</c> for the pass and, when the pass runs to its end, one more <c>randperm</c> whose
 /// first <c>0</c> elements it yields. This sampler replays that stream (libtorch's Mersenne Twister and its
-/// <c>randperm</c>), so it needs no earlier passes to compute a later one and matches PyTorch 1.13 (checked by the tests
-/// against <c>/usr/bin/python3</c>) and PyTorch 2.x for datasets below 214,748,364 samples (where 2.x switches algorithm).
+/// <c>randperm</c>, as the libtorch TorchSharp ships runs it), so it needs no earlier passes to compute a later one. It
+/// matches PyTorch 1.13 (checked by the tests against <c>/usr/bin/python3</c>) below 214,748,364 samples, from where
+/// PyTorch 2.x draws 64 bits per position and this sampler follows 2.x.
 /// A pass left early in PyTorch skips the trailing <c>randperm</c> and shifts every later pass; here every epoch is a full one.
 /// </para>
 /// <para>
@@ -66,8 +67,8 @@ public sealed class GeneratorRandomSampler : Sampler
         TorchPermutation.CopyStrided(Order(epoch), start, stride, destination);
 
     // 32-bit draws one full pass takes from the generator: the base seed (one 64-bit draw), the pass's randperm and the
-    // trailing one (n - 1 draws each).
-    private long DrawsPerEpoch => 2 + (2 * Math.Max(0, Length - 1));
+    // trailing one.
+    private long DrawsPerEpoch => 2 + (2 * TorchPermutation.Draws(Length));
 
     // Epoch e's order; the generator's state after the last epoch drawn is kept, so consecutive epochs cost one pass each.
     private long[] Order(long epoch)
@@ -96,7 +97,7 @@ public sealed class GeneratorRandomSampler : Sampler
                 generator.Discard(DrawsPerEpoch);
             generator.Discard(2);
             long[] order = TorchPermutation.RandPerm(generator, Length);
-            generator.Discard(Math.Max(0, Length - 1));
+            generator.Discard(TorchPermutation.Draws(Length));
             last = new Entry(epoch, order, generator);
             Volatile.Write(ref _last, last);
             return order;
