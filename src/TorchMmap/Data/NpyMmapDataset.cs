@@ -166,7 +166,9 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     }
 
     /// <summary>The value of <see cref="CopyThreads"/> that picks the threads per batch: as many as there are cores, each
-    /// copying at least 2 MiB (so batches under 4 MiB are copied by one thread). The default.</summary>
+    /// copying at least 2 MiB (so batches under 4 MiB are copied by one thread). The default. In an
+    /// <see cref="NpyDataLoader"/> with workers, a worker copies such a split batch alone, in 1 MiB parts that a training
+    /// loop waiting for that batch copies some of, rather than waking thread-pool threads beside a running step.</summary>
     public const int AutoCopyThreads = ParallelCopy.Auto;
 
     /// <summary>How many threads may share the copy of one batch: <see cref="AutoCopyThreads"/> (0, the default) or a fixed
