@@ -169,23 +169,10 @@ public sealed unsafe partial class NpyArray
         fixed (long* first = indices)
         {
             nint ip = (nint)first, dp = (nint)dst;
-            int n = indices.Length;
             MappedFile.Lease shared = lease;
-            try
-            {
-                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
-                {
-                    int from = (int)((long)n * p / parts);
-                    int to = (int)((long)n * (p + 1) / parts);
-                    var slice = new ReadOnlySpan<long>((long*)ip + from, to - from);
-                    CopyRange(shared, slice, (byte*)dp + from * LoadedRowBytes);
-                });
-            }
-            catch (AggregateException ex)
-            {
-                // A part that met a vanished page throws as a one-thread copy would, not wrapped.
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.Flatten().InnerExceptions[0]);
-            }
+            // A part that meets a vanished page throws as a one-thread copy would, not wrapped.
+            ParallelCopy.Run(indices.Length, new CopyPlan(parts, null), (from, to) =>
+                CopyRange(shared, new ReadOnlySpan<long>((long*)ip + from, to - from), (byte*)dp + from * LoadedRowBytes));
         }
     }
 
