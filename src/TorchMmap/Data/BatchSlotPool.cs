@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,6 +20,7 @@ internal sealed class BatchSlotPool : IDisposable
     private readonly List<Dictionary<string, Tensor>> _held = [];   // returned slots something else still views
     private readonly object _lock = new();
     private int _collectAt;
+    private int _returns;   // slots pushed back on _free; a worker waiting for the training loop's slot watches it
     private bool _disposed;
 
     /// <param name="batchSize">Rows per slot.</param>
@@ -126,10 +128,24 @@ internal sealed class BatchSlotPool : IDisposable
             if (!_disposed && _free.Count < _capacity && slot.Values.All(t => !t.IsInvalid))
             {
                 _free.Push(slot);
+                Volatile.Write(ref _returns, _returns + 1);
                 return;
             }
         }
         Dispose(slot);
+    }
+
+    /// <summary>Slots taken back into the free ones so far.</summary>
+    public int Returns => Volatile.Read(ref _returns);
+
+    /// <summary>Spins until a slot is taken back after the first <paramref name="seen"/> ones, for at most
+    /// <paramref name="ticks"/> (<see cref="Stopwatch"/> ticks).</summary>
+    public void AwaitReturn(int seen, long ticks)
+    {
+        long until = Stopwatch.GetTimestamp() + ticks;
+        var spin = new SpinWait();
+        while (Returns == seen && Stopwatch.GetTimestamp() < until)
+            spin.SpinOnce(sleep1Threshold: -1);
     }
 
     /// <summary>Frees every free slot; slots still out are freed when returned.</summary>

@@ -26,6 +26,9 @@ public sealed partial class NpyDataLoader
         private readonly CancellationTokenSource _cancel = new();
         private readonly BatchSlotPool? _slots;
         private readonly long _start;
+        // The longest a thread spins for the other side of a large batch's hand-off (0.1 ms): a fraction of copying such a
+        // batch, several times the steps the other side takes to get there when it is not busy elsewhere.
+        private static readonly long HandOffSpin = Stopwatch.Frequency / 10_000;
         private Item? _current;   // the batch handed out, with the slot it views
         private Item? _stolen;    // a batch the training loop built ahead of a worker while it waited for the one before
         // What Current returns. Only the enumerating thread writes it, so a Dispose from another thread (which takes
@@ -168,9 +171,9 @@ public sealed partial class NpyDataLoader
         }
 
         // The batch from its worker's ring. A training loop that would wait works instead of sleeping: it builds the batch
-        // it needs if its worker has not started it; else it copies parts of that batch if the worker posted its copy
-        // (large batches), or builds the worker's next batch, kept for later. Two threads then build batches whenever the
-        // loader is what the loop waits for, and none when the ring is ahead.
+        // it needs if its worker has not started it; else it copies parts of that batch if the worker posts its copy
+        // (large batches), or builds the worker's next batch, kept for later (small ones). Two threads then build batches
+        // whenever the loader is what the loop waits for, and none when the ring is ahead.
         private Item Take(long batch)
         {
             if (_stolen?.Index == batch)
@@ -181,11 +184,15 @@ public sealed partial class NpyDataLoader
                 return Deliver(item);
             if (TryClaim(worker, batch))
                 return Deliver(BuildCapturing(batch));
-            bool helped = false;
-            while (_helps[worker].TryHelp())
-                helped = true;
+            CopyHelp help = _helps[worker];
+            bool helped = Help(help);
+            // Nothing posted by a worker that shares its batches: it claimed this one and posts its copy in a moment.
+            // Building its next batch meanwhile would copy two large batches on one thread each, into two more buffers
+            // than the processor's cache holds; sharing this one keeps both threads on one warm buffer.
+            if (!helped && help.Shares && !help.IsPosted)
+                helped = AwaitPost(ring, help);
             long ahead = batch + _rings.Length;
-            if (!helped && _stolen is null && ahead < _batches && TryClaim(worker, ahead))
+            if (!helped && !help.Shares && _stolen is null && ahead < _batches && TryClaim(worker, ahead))
             {
                 Item built = BuildCapturing(ahead);
                 // A Dispose from another thread meanwhile has already looked for a stolen batch: free this one here.
@@ -208,6 +215,30 @@ public sealed partial class NpyDataLoader
                     taken.Error.Throw();
                 return taken;
             }
+        }
+
+        // Copies parts of the worker's posted copy while there are any; false when it copied none.
+        private static bool Help(CopyHelp help)
+        {
+            bool helped = false;
+            while (help.TryHelp())
+                helped = true;
+            return helped;
+        }
+
+        // Spins until the worker posts its copy, then shares it; false when the batch is ready first or no post comes within
+        // HandOffSpin (the worker's steps from its claim to its post take microseconds).
+        private static bool AwaitPost(BatchRing<Item> ring, CopyHelp help)
+        {
+            long until = Stopwatch.GetTimestamp() + HandOffSpin;
+            var spin = new SpinWait();
+            while (ring.Count == 0 && !ring.IsAddingCompleted && Stopwatch.GetTimestamp() < until)
+            {
+                if (help.IsPosted)
+                    return Help(help);
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            return false;
         }
 
         // Advances the worker's next batch past batch, if batch is still its next: the caller then builds it.
@@ -241,6 +272,8 @@ public sealed partial class NpyDataLoader
             BatchRing<Item> ring = _rings[worker];
             int stride = _rings.Length;
             long k = FirstBatchOf(worker);
+            bool hungry = false;
+            int returns = 0;
             try
             {
                 if (_loader.HintsRows)
@@ -256,7 +289,14 @@ public sealed partial class NpyDataLoader
                     // The training loop may have claimed this batch while it waited: it builds that one itself.
                     if (!TryClaim(worker, k))
                         continue;
+                    // The training loop shared the last batch's copy, so it is waiting for batches and will give back the
+                    // buffer it holds as soon as it takes this one: filling that buffer again, still in the processor's
+                    // cache, beats starting at once in a cold one. A loop that is busy lets the worker go on after the spin.
+                    if (hungry)
+                        _slots?.AwaitReturn(returns, HandOffSpin);
                     Item item = Build(k, _helps[worker]);
+                    hungry = _helps[worker].LastHelped;
+                    returns = _slots?.Returns ?? 0;
                     if (!ring.TryAdd(item))
                     {
                         // Abandoned: the enumeration is being disposed.

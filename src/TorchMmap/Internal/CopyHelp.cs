@@ -9,13 +9,26 @@ namespace TorchMmap.Internal;
 internal sealed class CopyHelp
 {
     private CopyJob? _job;
+    private volatile bool _shares;
+    private volatile bool _lastHelped;
+
+    /// <summary>Whether the worker has posted a copy here: its batches are large enough to share, so a waiting loop does
+    /// better to wait for its next post than to build a batch of its own beside it.</summary>
+    public bool Shares => _shares;
+
+    /// <summary>Whether a copy is posted now (its parts may all be taken).</summary>
+    public bool IsPosted => Volatile.Read(ref _job) is not null;
+
+    /// <summary>Whether another thread copied a part of the last copy run here: the training loop was waiting for that batch.</summary>
+    public bool LastHelped => _lastHelped;
 
     /// <summary>Copies one part of the posted copy; false when nothing is posted or every part is taken.</summary>
-    public bool TryHelp() => Volatile.Read(ref _job) is { } job && job.TryRunOne();
+    public bool TryHelp() => Volatile.Read(ref _job) is { } job && job.TryRunOne(helper: true);
 
     /// <summary>Runs <paramref name="job"/> to its end on the calling thread, posted here meanwhile.</summary>
     public void Run(CopyJob job)
     {
+        _shares = true;
         Volatile.Write(ref _job, job);
         try
         {
@@ -24,6 +37,7 @@ internal sealed class CopyHelp
         finally
         {
             Volatile.Write(ref _job, null);
+            _lastHelped = job.Helped;
         }
     }
 }
@@ -40,13 +54,21 @@ internal sealed class CopyJob(int rows, int parts, Action<int, int> copy)
     private int _claimed;   // parts claimed so far; runs past parts once they are all taken
     private int _finished;
     private ExceptionDispatchInfo? _error;
+    private volatile bool _helped;
+
+    /// <summary>Whether a thread other than the one running the copy to its end copied a part.</summary>
+    public bool Helped => _helped;
 
     /// <summary>Claims and copies the next part; false when every part is taken.</summary>
-    public bool TryRunOne()
+    /// <param name="helper">True on a thread other than the one that runs the copy to its end.</param>
+    public bool TryRunOne(bool helper = false)
     {
         int p = Interlocked.Increment(ref _claimed) - 1;
         if (p >= parts)
             return false;
+        // Set before the part counts as finished, so the thread running the copy to its end sees it.
+        if (helper)
+            _helped = true;
         try
         {
             copy((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts));

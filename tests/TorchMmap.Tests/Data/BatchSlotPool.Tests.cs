@@ -168,6 +168,57 @@ public sealed unsafe class BatchSlotPoolTests
     }
 
     [Fact]
+    public void Returns_CountsSlotsTakenBackIntoTheFreeOnesOnly()
+    {
+        using var pool = new BatchSlotPool(2, [("a", [1], ScalarType.Int64)], capacity: 1);
+        Dictionary<string, Tensor> a = pool.Rent(), b = pool.Rent();
+        Assert.Equal(0, pool.Returns);
+
+        pool.Return(a);
+        pool.Return(b);            // beyond capacity: freed, not taken back
+        pool.Return(null);
+
+        Assert.Equal(1, pool.Returns);
+    }
+
+    [Fact]
+    public void AwaitReturn_ASlotComesBackOnAnotherThread_ReturnsThenRatherThanAtTheEndOfTheSpin()
+    {
+        using var pool = new BatchSlotPool(2, [("a", [1], ScalarType.Int64)], capacity: 1);
+        Dictionary<string, Tensor> slot = pool.Rent();
+        int seen = pool.Returns;
+        var giveBack = new Thread(() =>
+        {
+            Thread.Sleep(20);
+            pool.Return(slot);
+        });
+        giveBack.Start();
+
+        // A spin of 60 s: returning at all within the test's time shows it ended on the return.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        pool.AwaitReturn(seen, System.Diagnostics.Stopwatch.Frequency * 60);
+        Assert.True(giveBack.Join(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(seen + 1, pool.Returns);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"AwaitReturn took {clock.Elapsed}.");
+        Assert.Same(slot, pool.Rent());
+    }
+
+    [Fact]
+    public void AwaitReturn_NothingComesBack_ReturnsAfterTheSpin()
+    {
+        using var pool = new BatchSlotPool(2, [("a", [1], ScalarType.Int64)], capacity: 1);
+        Dictionary<string, Tensor> held = pool.Rent();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        pool.AwaitReturn(pool.Returns, System.Diagnostics.Stopwatch.Frequency / 100);
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(9), $"AwaitReturn ended after {clock.Elapsed} with nothing returned.");
+        Assert.Equal(0, pool.Returns);
+        pool.Return(held);
+    }
+
+    [Fact]
     public void Dispose_FreesKeptSlotsAndLaterReturns()
     {
         var pool = new BatchSlotPool(2, [("a", [1], ScalarType.Int64)], capacity: 2);

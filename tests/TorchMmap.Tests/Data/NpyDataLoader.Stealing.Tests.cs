@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TorchMmap.Data;
+using TorchMmap.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -129,6 +130,79 @@ public sealed class NpyDataLoaderStealingTests : IDisposable
             }
 
             Assert.Equal(4, k);
+        }
+    }
+
+    [Fact]
+    public unsafe void MoveNext_WorkerSharesLargeBatches_TheWaitingLoopHelpsInsteadOfBuildingAhead()
+    {
+        // 16 rows of 384 KiB: 6 MiB batches, which the default copy cuts into parts a waiting loop shares; that needs a
+        // second processor (one part per processor at most).
+        Assert.True(Environment.ProcessorCount >= 2, "This test needs at least 2 processors.");
+        const long RowBytes = 384 * 1024;
+        string path = _files.PathOf("shared.npy");
+        using (Tensor rows = torch.arange(96L * RowBytes, dtype: ScalarType.Int64).remainder(253).to_type(ScalarType.Byte).reshape(96, 384, 1024))
+            Npy.Save(path, rows);
+        using var inner = NpyMmapDataset.Open(("x", path));
+        var dataset = new RecordingFill(inner);
+        using var loader = new NpyDataLoader(dataset, 16, shuffle: true, seed: 3);
+        var sampler = new RandomSampler(96, seed: 3);
+        int loop = Environment.CurrentManagedThreadId;
+
+        for (int epoch = 0; epoch < 10; epoch++)
+        {
+            sampler.SetEpoch(epoch);
+            long[] order = sampler.GetIndices();
+            var batchOf = new Dictionary<long, int>();
+            for (int i = 0; i < order.Length; i += 16)
+                batchOf[order[i]] = i / 16;
+            dataset.Fills.Clear();
+            int k = 0;
+            foreach (Dictionary<string, Tensor> batch in loader)
+            {
+                // Next to nothing between batches, so the loop waits for the worker every time: a row's first and last
+                // byte (element e holds e mod 253) show it is that row.
+                byte* data = TensorMemory.DataPointer(batch["x"], "x");
+                for (int r = 0; r < 16; r++)
+                {
+                    long row = order[(k * 16) + r];
+                    Assert.Equal((byte)(row * RowBytes % 253), data[r * RowBytes]);
+                    Assert.Equal((byte)(((row + 1) * RowBytes - 1) % 253), data[((r + 1) * RowBytes) - 1]);
+                }
+
+                dataset.Asking = ++k;
+            }
+
+            Assert.Equal(6, k);
+            // The loop builds a batch ahead of its turn only before the worker's first post of the epoch tells it that the
+            // worker shares its copies: once at most (the worker posts the batch it claimed while the loop built ahead).
+            int ahead = dataset.Fills.Count(f => f.Thread == loop && batchOf[f.First] != f.Asking);
+            Assert.True(ahead <= 1, $"Epoch {epoch}: the loop built {ahead} batches ahead of its turn.");
+            Assert.Contains(dataset.Fills, f => f.Thread != loop);
+            dataset.Asking = 0;
+        }
+    }
+
+    // Records the thread and the MoveNext in progress for every batch the loader fills in place, by its first index.
+    private sealed class RecordingFill(NpyMmapDataset inner) : IBatchDataset, IBatchFill
+    {
+        public ConcurrentBag<(long First, int Thread, int Asking)> Fills { get; } = [];
+
+        // The batch the training loop is asking for (set by the test before each MoveNext).
+        public volatile int Asking;
+
+        public long Count => inner.Count;
+
+        public IReadOnlyList<string> Names => inner.Names;
+
+        public (string Name, long[] SampleShape, ScalarType Type)[]? FillLayout => ((IBatchFill)inner).FillLayout;
+
+        public Dictionary<string, Tensor> GetBatch(ReadOnlySpan<long> indices) => inner.GetBatch(indices);
+
+        public bool TryFillBatch(ReadOnlySpan<long> indices, IReadOnlyDictionary<string, Tensor> destination, CopyHelp? help = null)
+        {
+            Fills.Add((indices[0], Environment.CurrentManagedThreadId, Asking));
+            return ((IBatchFill)inner).TryFillBatch(indices, destination, help);
         }
     }
 

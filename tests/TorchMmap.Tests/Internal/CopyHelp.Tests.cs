@@ -50,8 +50,49 @@ public sealed class CopyHelpTests
         Assert.Equal(8, byThread.Values.Sum());
         Assert.True(byThread.GetValueOrDefault(Environment.CurrentManagedThreadId) >= 1);
         Assert.True(byThread.GetValueOrDefault(worker) >= 1);
-        // Once the copy has ended nothing is posted any more.
+        // Once the copy has ended nothing is posted any more; the board remembers that a waiting thread shared it.
         Assert.False(help.TryHelp());
+        Assert.False(help.IsPosted);
+        Assert.True(help.Shares);
+        Assert.True(help.LastHelped);
+    }
+
+    [Fact]
+    public void Run_NoHelper_PostsWhileRunningAndRecordsThatNobodyHelped()
+    {
+        var help = new CopyHelp();
+        Assert.False(help.Shares);
+        bool postedDuringCopy = false;
+
+        help.Run(new CopyJob(4, 2, (_, _) => postedDuringCopy |= help.IsPosted));
+
+        Assert.True(postedDuringCopy);
+        Assert.False(help.IsPosted);
+        Assert.True(help.Shares);
+        Assert.False(help.LastHelped);
+    }
+
+    [Fact]
+    public void Run_HelpedThenNot_LastHelpedDescribesTheLastCopyOnly()
+    {
+        var help = new CopyHelp();
+        var helperCopied = new ManualResetEventSlim();
+        int helper = Environment.CurrentManagedThreadId, waited = 0;
+        var helped = new CopyJob(4, 4, (_, _) =>
+        {
+            if (Environment.CurrentManagedThreadId != helper && Interlocked.Exchange(ref waited, 1) == 0)
+                Assert.True(helperCopied.Wait(s_noHang), "The helper never took a part.");
+        });
+        var run = new Thread(() => help.Run(helped));
+        run.Start();
+        Assert.True(SpinWait.SpinUntil(help.TryHelp, s_noHang), "No part was posted to help with.");
+        helperCopied.Set();
+        Assert.True(run.Join(s_noHang), "The worker's copy did not end.");
+        Assert.True(help.LastHelped);
+
+        help.Run(new CopyJob(4, 2, (_, _) => { }));
+
+        Assert.False(help.LastHelped);
     }
 
     [Fact]
