@@ -57,7 +57,7 @@ internal static class HotBenchmark
                         continue;
                     // Time: all contenders in one process, epoch by epoch in turn.
                     Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {w.Name} {order} interleaved (round {round + 1} of {rounds})");
-                    foreach (RunResult r in ChildProcess.RunAll(["--child", "interleaved", w.Name, order, dir, epochs.ToString(CultureInfo.InvariantCulture), string.Join(',', contenders)]))
+                    foreach (RunResult r in ChildProcess.RunAll(["--child", "interleaved", w.Name, order, dir, epochs.ToString(CultureInfo.InvariantCulture), string.Join(',', contenders), round.ToString(CultureInfo.InvariantCulture)]))
                     {
                         Console.Error.WriteLine($"  {r.Contender,-12} {r.SamplesPerSecond,12:N0} samples/s {r.GBps,8:F3} GB/s  epochs {string.Join(' ', r.EpochSeconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
                         Add(r with { PeakRssKiB = 0, PeakAnonKiB = 0 });

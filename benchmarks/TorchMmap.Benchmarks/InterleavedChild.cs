@@ -9,7 +9,8 @@ namespace TorchMmap.Benchmarks;
 /// </summary>
 internal static class InterleavedChild
 {
-    public static int Run(string workloadName, string order, string dir, int epochs, string[] contenderNames)
+    /// <param name="round">The round this process times, which seeds the order contenders take their turns in.</param>
+    public static int Run(string workloadName, string order, string dir, int epochs, string[] contenderNames, int round)
     {
         Workload workload = Workload.Find(workloadName);
         var contenders = new List<(string Name, IContender C)>();
@@ -26,12 +27,16 @@ internal static class InterleavedChild
             var cpu = contenders.Select(_ => new double[epochs]).ToArray();
             using Process self = Process.GetCurrentProcess();
             var waits = contenders.Select(c => c.C.Wait).ToArray();
+            var random = new Random(round);
+            int[] turns = [.. Enumerable.Range(0, contenders.Count)];
             for (int e = 0; e < epochs; e++)
             {
-                // Rotate the starting contender each epoch, so none always runs right after the same neighbour.
-                for (int j = 0; j < contenders.Count; j++)
+                // A new order every epoch, so no contender always runs right after the same neighbour: an epoch of a few
+                // milliseconds runs measurably slower after a one-thread neighbour left the second core idle, and a fixed
+                // order (a rotation keeps the neighbours) would pin that on whichever contender comes next.
+                random.Shuffle(turns);
+                foreach (int i in turns)
                 {
-                    int i = (j + e) % contenders.Count;
                     self.Refresh();
                     TimeSpan c0 = self.TotalProcessorTime;
                     long t0 = Stopwatch.GetTimestamp();

@@ -10,7 +10,7 @@ if (args.Length > 0 && args[0] == "--child")
         "cold" => ColdChild.Run(new Options(args.Skip(2))),
         "tokens" => TokensChild.Run(new Options(args.Skip(2))),
         "documents-cold" => DocumentsColdChild.Run(new Options(args.Skip(2))),
-        "interleaved" => InterleavedChild.Run(args[2], args[3], args[4], int.Parse(args[5], CultureInfo.InvariantCulture), args[6].Split(',')),
+        "interleaved" => InterleavedChild.Run(args[2], args[3], args[4], int.Parse(args[5], CultureInfo.InvariantCulture), args[6].Split(','), int.Parse(args[7], CultureInfo.InvariantCulture)),
         _ => throw new ArgumentException($"Unknown child mode '{args[1]}'."),
     };
 }
