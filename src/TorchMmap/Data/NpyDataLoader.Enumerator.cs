@@ -191,6 +191,10 @@ public sealed partial class NpyDataLoader
             // than the processor's cache holds; sharing this one keeps both threads on one warm buffer.
             if (!helped && help.Shares && !help.IsPosted)
                 helped = AwaitPost(ring, help);
+            // Having shared the copy, the batch is the worker's last part away: spinning for it spares a wake-up, so the
+            // loop's next MoveNext gives this batch's buffer back while the worker still waits to fill it again, warm.
+            if (helped && SpinForBatch(ring, out item))
+                return Deliver(item);
             long ahead = batch + _rings.Length;
             if (!helped && !help.Shares && _stolen is null && ahead < _batches && TryClaim(worker, ahead))
             {
@@ -215,6 +219,20 @@ public sealed partial class NpyDataLoader
                     taken.Error.Throw();
                 return taken;
             }
+        }
+
+        // Spins until the ring has an item, for at most HandOffSpin; false when none came (or none will).
+        private static bool SpinForBatch(BatchRing<Item> ring, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Item? item)
+        {
+            long until = Stopwatch.GetTimestamp() + HandOffSpin;
+            var spin = new SpinWait();
+            while (!ring.TryTakeNow(out item))
+            {
+                if (ring.IsAddingCompleted || Stopwatch.GetTimestamp() > until)
+                    return false;
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            return true;
         }
 
         // Copies parts of the worker's posted copy while there are any; false when it copied none.
