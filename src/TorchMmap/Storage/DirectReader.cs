@@ -6,8 +6,8 @@ using TorchMmap.Internal;
 namespace TorchMmap.Storage;
 
 /// <summary>
-/// Reads rows of a file with O_DIRECT and Linux native AIO: every row of a batch is one request, all submitted at once, so
-/// the disk has many reads in flight, and nothing passes through the page cache. This is the path for rows scattered over a
+/// Reads rows of a file with O_DIRECT and Linux native AIO: every row of a batch is one request, a queue of them kept in
+/// flight (refilled as each completes), so the disk has many reads at once, and nothing passes through the page cache. This is the path for rows scattered over a
 /// file larger than memory, where a cached page would be evicted before another row needed it: page faults or will-need
 /// hints there cost a page-cache insertion and a reclaim per row and read ahead what no row wants.
 /// </summary>
@@ -16,7 +16,9 @@ internal sealed unsafe class DirectReader : IDisposable
 {
     // O_DIRECT needs offsets, lengths and buffers aligned to the device's logical block; a page covers every common one.
     private const long Alignment = 4096;
-    private const int MaxInFlight = 256;
+    // Reads in flight per context. Deeper queues read slower on the virtio disks measured (fio: 44,000 random 16 KiB
+    // reads a second at depth 32 against 36,000 at 256, the same minute), and the loader runs one context per thread.
+    private const int MaxInFlight = 32;
     private const long BufferBytes = 8L << 20;
 
     private readonly SafeFileHandle _file;

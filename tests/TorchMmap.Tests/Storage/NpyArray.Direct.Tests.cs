@@ -42,6 +42,25 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void Gather_MoreRowsThanReadsInFlight_QueueRefilledAndEveryRowMatches()
+    {
+        string path = Write(rows: 192);
+        // 48 rows 4 apart (each in a MiB of its own, so the batch counts as scattered), more than the reads one context keeps
+        // in flight: later rows are submitted as earlier ones complete. A scattered order.
+        long[] indices = [.. Enumerable.Range(0, 48).Select(i => (long)(i * 29 % 48 * 4))];
+        using var mapped = NpyArray.Open(path);
+        mapped.DirectReadMinBytes = long.MaxValue;
+        using var direct = NpyArray.Open(path);
+        direct.DirectReadMinBytes = 0;
+
+        using Tensor expected = mapped.Gather(indices);
+        using Tensor actual = direct.Gather(indices);
+
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, direct.DirectRowsRead);
+    }
+
+    [Fact]
     public void GatherInto_ManyBatchesFromSeveralThreads_EveryRowMatches()
     {
         string path = Write();
@@ -133,10 +152,10 @@ public sealed class NpyArrayDirectTests : IDisposable
     private static long RowElements => s_rowShape.Aggregate(1L, (a, b) => a * b);
 
     // Element i of the file holds i, so every byte of every row is checked by the comparison.
-    private string Write()
+    private string Write(long rows = Rows)
     {
         string path = Path.Combine(_dir, "rows.npy");
-        using (Tensor data = torch.arange(Rows * RowElements, dtype: ScalarType.Float32).reshape([Rows, .. s_rowShape]))
+        using (Tensor data = torch.arange(rows * RowElements, dtype: ScalarType.Float32).reshape([rows, .. s_rowShape]))
             Npy.Save(path, data);
         return path;
     }
