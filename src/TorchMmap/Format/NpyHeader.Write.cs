@@ -11,20 +11,28 @@ public sealed partial class NpyHeader
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The shape; empty for a 0-d array.</param>
     /// <param name="fortranOrder">True when the data will be written in Fortran order.</param>
-    /// <returns>A header whose <see cref="ToArray"/> bytes match <c>np.save</c>'s: version 1.0 unless the header needs 2.0, 64-byte alignment.</returns>
+    /// <param name="dataAlignment">The data starts at a multiple of this many bytes: 64 (the default) as <c>np.save</c>
+    /// writes; 4096 puts every row of a whole number of pages on page boundaries, so a direct read of a row reads no
+    /// page of another (the header is padded with spaces, which every NumPy reads). A multiple of 64 up to 8192.</param>
+    /// <returns>A header whose <see cref="ToArray"/> bytes match <c>np.save</c>'s at the default alignment: version 1.0
+    /// unless the header needs 2.0.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, or the array's byte size overflows 64 bits.</exception>
-    public static NpyHeader Create(NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false)
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, the array's byte size overflows 64 bits, or
+    /// <paramref name="dataAlignment"/> is not a multiple of 64 from 64 to 8192.</exception>
+    public static NpyHeader Create(NpyDType dtype, ReadOnlySpan<long> shape, bool fortranOrder = false, int dataAlignment = NpyLayout.Alignment)
     {
         ArgumentNullException.ThrowIfNull(dtype);
+        if (dataAlignment < NpyLayout.Alignment || dataAlignment > NpyLayout.MaxDataAlignment || dataAlignment % NpyLayout.Alignment != 0)
+            throw new ArgumentOutOfRangeException(nameof(dataAlignment), Messages.Format(Messages.HeaderDataAlignment, NpyLayout.MaxDataAlignment, dataAlignment));
         foreach (long d in shape)
             ArgumentOutOfRangeException.ThrowIfNegative(d, nameof(shape));
         if (!NpyShape.TryGetSize(shape, dtype.ItemSize, out _, out _))
             throw new ArgumentOutOfRangeException(nameof(shape), Messages.Format(Messages.HeaderShapeOverflow, FormatShape(shape), dtype));
         string text = FormatDict(dtype.Descr, fortranOrder, shape);
+        int textLength = Encoding.Latin1.GetByteCount(text);
         // Version 1.0 when the padded header fits its uint16 length field, as NumPy chooses.
-        Version version = PaddedLength(Encoding.Latin1.GetByteCount(text), NpyLayout.PreambleLengthV1) <= NpyLayout.MaxHeaderLengthV1 ? new Version(1, 0) : new Version(2, 0);
-        int headerLength = PaddedLength(Encoding.Latin1.GetByteCount(text), PreambleLength(version));
+        Version version = PaddedLength(textLength, NpyLayout.PreambleLengthV1, dataAlignment) <= NpyLayout.MaxHeaderLengthV1 ? new Version(1, 0) : new Version(2, 0);
+        int headerLength = PaddedLength(textLength, PreambleLength(version), dataAlignment);
         return new NpyHeader(dtype.Descr, dtype, shape.ToArray(), fortranOrder, version, headerLength);
     }
 
@@ -34,10 +42,23 @@ public sealed partial class NpyHeader
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, the size overflows, or the new header does not fit the same length.</exception>
     public NpyHeader WithShape(ReadOnlySpan<long> shape)
     {
-        NpyHeader created = Create(DType, shape, FortranOrder);
+        NpyHeader created = Create(DType, shape, FortranOrder, DataAlignment);
         if (created.HeaderLength != HeaderLength || created.Version != Version)
             throw new ArgumentOutOfRangeException(nameof(shape), Messages.HeaderNoRoom);
         return created;
+    }
+
+    // The largest alignment (up to what the writers take) this header's data offset has: a header made with a larger
+    // alignment than 64 keeps it when rewritten with another shape.
+    private int DataAlignment
+    {
+        get
+        {
+            int alignment = NpyLayout.MaxDataAlignment;
+            while (alignment > NpyLayout.Alignment && DataOffset % alignment != 0)
+                alignment /= 2;
+            return alignment;
+        }
     }
 
     /// <summary>The number of bytes <see cref="ToArray"/> returns: the preamble plus the header, i.e. <see cref="DataOffset"/>.</summary>
@@ -97,11 +118,12 @@ public sealed partial class NpyHeader
         return sb.ToString();
     }
 
-    // NumPy pads with spaces and a newline to the next multiple of 64; an exact multiple still gets 64 more bytes.
-    private static int PaddedLength(int textLength, int preambleLength)
+    // NumPy pads with spaces and a newline to the next multiple of 64; an exact multiple still gets 64 more bytes. A larger
+    // alignment pads the same way to its multiple.
+    private static int PaddedLength(int textLength, int preambleLength, int alignment)
     {
         int withNewline = textLength + 1;
-        int pad = NpyLayout.Alignment - ((preambleLength + withNewline) % NpyLayout.Alignment);
+        int pad = alignment - ((preambleLength + withNewline) % alignment);
         return withNewline + pad;
     }
 }

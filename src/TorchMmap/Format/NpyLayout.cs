@@ -24,6 +24,10 @@ internal static class NpyLayout
     /// <summary>NumPy pads the header so the data starts on a multiple of this (older writers used 16).</summary>
     public const int Alignment = 64;
 
+    /// <summary>The largest data alignment the writers take: its header stays within NumPy's default max_header_size
+    /// (10,000 bytes), so np.load reads such files without options.</summary>
+    public const int MaxDataAlignment = 8192;
+
     /// <summary>NumPy reserves room for this many digits of the growth axis, so a header can be rewritten in place.</summary>
     public const int GrowthAxisMaxDigits = 21;
 

@@ -68,18 +68,22 @@ public sealed class NpyWriter : IDisposable
     /// <param name="path">The final path; an existing file there is replaced only on <see cref="Complete"/>.</param>
     /// <param name="dtype">The element type, in native byte order.</param>
     /// <param name="rowShape">The shape of one row (empty for a 1-d array).</param>
+    /// <param name="dataAlignment">The data starts at a multiple of this many bytes (see
+    /// <see cref="NpyHeader.Create(NpyDType, ReadOnlySpan{long}, bool, int)"/>): 64 as <c>np.save</c> writes, or 4096 for files
+    /// read with scattered rows from disk, whose rows of whole pages then each cost one read of just their pages.</param>
     /// <returns>The writer; dispose it.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="dtype"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension of <paramref name="rowShape"/> is negative, or the row's byte size overflows.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension of <paramref name="rowShape"/> is negative, the row's byte
+    /// size overflows, or <paramref name="dataAlignment"/> is not a multiple of 64 from 64 to 8192.</exception>
     /// <exception cref="IOException">The temporary file cannot be created, or <paramref name="path"/> is not a regular file.</exception>
-    public static NpyWriter Create(string path, NpyDType dtype, ReadOnlySpan<long> rowShape)
+    public static NpyWriter Create(string path, NpyDType dtype, ReadOnlySpan<long> rowShape, int dataAlignment = NpyLayout.Alignment)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(dtype);
         long[] shape = new long[rowShape.Length + 1];
         rowShape.CopyTo(shape.AsSpan(1));
-        NpyHeader provisional = NpyHeader.Create(dtype, shape);
+        NpyHeader provisional = NpyHeader.Create(dtype, shape, dataAlignment: dataAlignment);
         // A zeroed preamble has no magic, so the temporary file never reads as .npy before completion.
         return new NpyWriter(PendingFile.Create(path, provisional.EncodedLength, BufferSize), dtype, rowShape.ToArray(), provisional);
     }

@@ -32,6 +32,7 @@ internal static partial class Messages
     public const string TokenOutsideDType = "Token {0} of this call is {1}, outside the range [{2}, {3}] of {4} for '{5}'.";
     public const string LlmcShardFull = "An llm.c shard counts its tokens in an int32; '{0}' cannot hold more than {1}. Roll over to a new shard (TokenShardWriter).";
     public const string HeaderShapeOverflow = "The shape {0} of {1} overflows a 64-bit byte count.";
+    public const string HeaderDataAlignment = "The data alignment must be a multiple of 64 from 64 to {0} bytes; got {1}.";
     public const string HeaderNoRoom = "The new shape's header does not fit in the space of the old one.";
     public const string DestinationTooSmall = "The destination needs {0} bytes.";
     public const string StreamNotReadable = "The stream must be readable.";

@@ -56,6 +56,51 @@ public sealed class NpyWriterTests : IDisposable
         Assert.Equal(128, array.Header.DataOffset);
     }
 
+    [Theory]
+    [InlineData(4096, 12, 4096)]       // rows of 3 x 32 x 32 int32 = 12 KiB: every row on whole pages
+    [InlineData(128, 12, 128)]
+    [InlineData(8192, 1000, 8192)]     // the provisional header (0 rows) and the final one (1000) have the same length
+    [Trait("Requires", "python")]
+    public void Complete_DataAligned_DataStartsAtTheAlignmentAndNumPyReadsTheSameRows(int alignment, int rows, long dataOffset)
+    {
+        string path = PathOf($"aligned-{alignment}-{rows}.npy");
+        using Tensor data = arange(0, rows * 3 * 32 * 32, dtype: ScalarType.Int32).reshape(rows, 3, 32, 32);
+        using (var writer = NpyWriter.Create(path, NpyDType.Int32, [3, 32, 32], dataAlignment: alignment))
+        {
+            writer.Append(data.narrow(0, 0, rows / 2));
+            writer.Append(data.narrow(0, rows / 2, rows - (rows / 2)));
+            writer.Complete();
+        }
+
+        NpyHeader header = NpyHeader.Read(path);
+        Assert.Equal(dataOffset, header.DataOffset);
+        Assert.Equal(new long[] { rows, 3, 32, 32 }, header.Shape);
+        using (Tensor back = Npy.Load(path))
+            Assert.True(back.eq(data).all().item<bool>());
+        // NumPy with its default options (max_header_size 10,000): the same offset, shape and every element.
+        string seen = NumPyScript.Run("""
+import sys
+import numpy as np
+a = np.load(sys.argv[1], mmap_mode='r')
+ok = bool((a.reshape(-1) == np.arange(a.size, dtype=np.int32)).all())
+print(a.offset, a.shape, a.dtype.str, ok)
+""", path).Trim();
+        Assert.Equal($"{dataOffset} ({rows}, 3, 32, 32) <i4 True", seen);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(32)]
+    [InlineData(100)]
+    [InlineData(16384)]
+    public void Create_DataAlignmentNotAMultipleOf64UpTo8192_ThrowsNamingTheParameter(int alignment)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => NpyWriter.Create(PathOf("bad.npy"), NpyDType.UInt8, [4], dataAlignment: alignment));
+        Assert.Equal("dataAlignment", ex.ParamName);
+        Assert.Contains(alignment.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
     [Fact]
     public void Dispose_WithoutComplete_LeavesNoFileAtAll()
     {
