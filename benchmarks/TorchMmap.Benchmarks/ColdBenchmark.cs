@@ -39,6 +39,8 @@ internal static class ColdBenchmark
             return 1;
         }
         List<string> cases = Cases(options);
+        if (cases.Any(c => c.Split(':').ElementAtOrDefault(2)?.Split('-').Contains("page") == true))
+            Workload.ColdCifar(rowCount, pageAligned: true).EnsureWritten(dir);
         // The block sizes fio reads: the row rounded up to whole pages (what a page-aligned row costs), and the page span an
         // actual row of this file covers, its data starting mid-page (what the loader asks the disk for per row).
         long dataOffset = fileBytes - w.ImageBytes;
@@ -90,41 +92,45 @@ internal static class ColdBenchmark
         string[] given = options.GetList("cases", []);
         if (given.Length > 0)
             return [.. given];
-        var cases = new List<string> { "default:random" };
+        var cases = new List<string> { "default:random", "default:random:page" };
         foreach (string workers in options.GetList("workers", ["1", "2", "4"]))
         {
             foreach (string prefetch in options.GetList("prefetch", ["2", "4", "8"]))
                 cases.Add($"loader:random:w{workers}-p{prefetch}");
         }
+        cases.Add("loader:random:w2-p4-page");
         cases.Add("loader:sequential:w2-p4");
         cases.Add("loader:block:w2-p4");
         return cases;
     }
 
-    // A case is contender:order[:wW-pP[-nohints]]; contender is loader (pageHints on unless -nohints), default or naive.
+    // A case is contender:order[:wW-pP[-nohints][-page]]; contender is loader (pageHints on unless -nohints), default or
+    // naive; page reads the same rows from the page-aligned file.
     private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout)
     {
         string[] parts = c.Split(':');
-        string workers = "2", prefetch = "4", hints = "true";
+        string workers = "2", prefetch = "4", hints = "true", page = "false";
         if (parts.Length > 2)
         {
             foreach (string setting in parts[2].Split('-'))
             {
-                if (setting.StartsWith('w'))
-                    workers = setting[1..];
-                else if (setting.StartsWith('p'))
-                    prefetch = setting[1..];
+                if (setting == "page")
+                    page = "true";
                 else if (setting == "nohints")
                     hints = "false";
+                else if (setting.StartsWith('w') && int.TryParse(setting[1..], CultureInfo.InvariantCulture, out _))
+                    workers = setting[1..];
+                else if (setting.StartsWith('p') && int.TryParse(setting[1..], CultureInfo.InvariantCulture, out _))
+                    prefetch = setting[1..];
                 else
-                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP or nohints.");
+                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP, nohints or page.");
             }
         }
         Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB, load {Load()}");
         cgroup.ResetPeak();
         RunResult? r = ChildProcess.Run(
             ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir,
-             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints],
+             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page],
             shellPrefix: cgroup.ShellPrefix,
             timeout: TimeSpan.FromSeconds(timeout + 120));
         long peak = cgroup.PeakBytes;

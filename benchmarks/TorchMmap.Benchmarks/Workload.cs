@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace TorchMmap.Benchmarks;
 
 /// <summary>One benchmark data set: an image array and int64 labels, written once with the library's writer.</summary>
-internal sealed record Workload(string Name, NpyDType DType, long Rows, long[] SampleShape, int BatchSize)
+internal sealed record Workload(string Name, NpyDType DType, long Rows, long[] SampleShape, int BatchSize, int DataAlignment = 64)
 {
     public static readonly Workload[] All =
     [
@@ -16,7 +16,12 @@ internal sealed record Workload(string Name, NpyDType DType, long Rows, long[] S
 
     /// <summary>The cifar layout with more rows, for the larger-than-memory runs (a TorchSharp process alone needs ~150 MiB,
     /// so the memory limit, and with it the file at 4x the limit, must be larger than cifar's 585 MiB allows).</summary>
-    public static Workload ColdCifar(long rows) => new($"cifar{rows / 1000}k", NpyDType.Float32, rows, [3, 32, 32], 256);
+    /// <param name="rows">Rows of the file.</param>
+    /// <param name="pageAligned">True for the same rows in a file whose data starts on a page (a 4096-byte header), so each
+    /// row of 12 KiB lies on three whole pages; false for the layout np.save writes (data 128 bytes into a page).</param>
+    public static Workload ColdCifar(long rows, bool pageAligned = false) => pageAligned
+        ? new($"cifar{rows / 1000}k-page", NpyDType.Float32, rows, [3, 32, 32], 256, DataAlignment: 4096)
+        : new($"cifar{rows / 1000}k", NpyDType.Float32, rows, [3, 32, 32], 256);
 
     public long SampleBytes => SampleShape.Aggregate(1L, (a, b) => a * b) * DType.ItemSize;
 
@@ -37,7 +42,7 @@ internal sealed record Workload(string Name, NpyDType DType, long Rows, long[] S
         if (File.Exists(x) && File.Exists(y) && new FileInfo(x).Length > ImageBytes && new FileInfo(y).Length > Rows * 8)
             return;
         Console.Error.WriteLine($"writing {Name} to {dir} ...");
-        using (var writer = NpyWriter.Create(x, DType, SampleShape))
+        using (var writer = NpyWriter.Create(x, DType, SampleShape, DataAlignment))
         {
             // Chunks of about 64 MiB of pseudo-random content, so no page is all zeros.
             long chunk = Math.Max(1, (64L << 20) / SampleBytes);
