@@ -27,18 +27,11 @@ public sealed class NpyArrayDirectTests : IDisposable
         string path = Write();
         // Every fourth row, shuffled, with the last row (which ends inside the file's last block) and the first.
         long[] indices = [36, 0, 8, 39, 24, 4, 16, 32, 12, 28, 20];
-        using var mapped = NpyArray.Open(path);
-        mapped.DirectReadMinBytes = long.MaxValue;
-        using var direct = NpyArray.Open(path);
-        direct.DirectReadMinBytes = 0;
 
-        using Tensor expected = mapped.Gather(indices);
-        using Tensor actual = direct.Gather(indices);
+        long directRows = GatherThroughTheMappingAndDirectly(path, indices);
 
-        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
-        Assert.Equal(0, mapped.DirectRowsRead);
         // Where the file system refuses O_DIRECT (tmpfs) the mapping serves the rows, with the same bytes.
-        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, direct.DirectRowsRead);
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, directRows);
     }
 
     [Fact]
@@ -48,16 +41,10 @@ public sealed class NpyArrayDirectTests : IDisposable
         // 48 rows 4 apart (each in a MiB of its own, so the batch counts as scattered), more than the reads one context keeps
         // in flight: later rows are submitted as earlier ones complete. A scattered order.
         long[] indices = [.. Enumerable.Range(0, 48).Select(i => (long)(i * 29 % 48 * 4))];
-        using var mapped = NpyArray.Open(path);
-        mapped.DirectReadMinBytes = long.MaxValue;
-        using var direct = NpyArray.Open(path);
-        direct.DirectReadMinBytes = 0;
 
-        using Tensor expected = mapped.Gather(indices);
-        using Tensor actual = direct.Gather(indices);
+        long directRows = GatherThroughTheMappingAndDirectly(path, indices);
 
-        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
-        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, direct.DirectRowsRead);
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, directRows);
     }
 
     [Fact]
@@ -147,6 +134,23 @@ public sealed class NpyArrayDirectTests : IDisposable
         array.Dispose();
 
         Assert.Throws<ObjectDisposedException>(() => array.Gather([36, 0, 8, 39]));
+    }
+
+    // Gathers the rows once through the mapping alone and once with the direct path allowed, asserts the same bytes, and
+    // returns how many rows the direct path read.
+    private static long GatherThroughTheMappingAndDirectly(string path, long[] indices)
+    {
+        using var mapped = NpyArray.Open(path);
+        mapped.DirectReadMinBytes = long.MaxValue;
+        using var direct = NpyArray.Open(path);
+        direct.DirectReadMinBytes = 0;
+
+        using Tensor expected = mapped.Gather(indices);
+        using Tensor actual = direct.Gather(indices);
+
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        Assert.Equal(0, mapped.DirectRowsRead);
+        return direct.DirectRowsRead;
     }
 
     private static long RowElements => s_rowShape.Aggregate(1L, (a, b) => a * b);
