@@ -140,13 +140,7 @@ internal sealed class BatchSlotPool : IDisposable
 
     /// <summary>Spins until a slot is taken back after the first <paramref name="seen"/> ones, for at most
     /// <paramref name="ticks"/> (<see cref="Stopwatch"/> ticks).</summary>
-    public void AwaitReturn(int seen, long ticks)
-    {
-        long until = Stopwatch.GetTimestamp() + ticks;
-        var spin = new SpinWait();
-        while (Returns == seen && Stopwatch.GetTimestamp() < until)
-            spin.SpinOnce(sleep1Threshold: -1);
-    }
+    public void AwaitReturn(int seen, long ticks) => BoundedSpin.Until(() => Returns != seen, ticks);
 
     /// <summary>Frees every free slot; slots still out are freed when returned.</summary>
     public void Dispose()

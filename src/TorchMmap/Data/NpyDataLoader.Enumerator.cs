@@ -224,15 +224,10 @@ public sealed partial class NpyDataLoader
         // Spins until the ring has an item, for at most HandOffSpin; false when none came (or none will).
         private static bool SpinForBatch(BatchRing<Item> ring, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Item? item)
         {
-            long until = Stopwatch.GetTimestamp() + HandOffSpin;
-            var spin = new SpinWait();
-            while (!ring.TryTakeNow(out item))
-            {
-                if (ring.IsAddingCompleted || Stopwatch.GetTimestamp() > until)
-                    return false;
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-            return true;
+            Item? taken = null;
+            BoundedSpin.Until(() => ring.TryTakeNow(out taken) || ring.IsAddingCompleted, HandOffSpin);
+            item = taken;
+            return item is not null;
         }
 
         // Copies parts of the worker's posted copy while there are any; false when it copied none.
@@ -246,18 +241,8 @@ public sealed partial class NpyDataLoader
 
         // Spins until the worker posts its copy, then shares it; false when the batch is ready first or no post comes within
         // HandOffSpin (the worker's steps from its claim to its post take microseconds).
-        private static bool AwaitPost(BatchRing<Item> ring, CopyHelp help)
-        {
-            long until = Stopwatch.GetTimestamp() + HandOffSpin;
-            var spin = new SpinWait();
-            while (ring.Count == 0 && !ring.IsAddingCompleted && Stopwatch.GetTimestamp() < until)
-            {
-                if (help.IsPosted)
-                    return Help(help);
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-            return false;
-        }
+        private static bool AwaitPost(BatchRing<Item> ring, CopyHelp help) =>
+            BoundedSpin.Until(() => help.IsPosted || ring.Count != 0 || ring.IsAddingCompleted, HandOffSpin) && help.IsPosted && Help(help);
 
         // Advances the worker's next batch past batch, if batch is still its next: the caller then builds it.
         private bool TryClaim(int worker, long batch) =>

@@ -7,9 +7,10 @@ namespace TorchMmap.Storage;
 
 /// <summary>
 /// Reads rows of a file with O_DIRECT and Linux native AIO: every row of a batch is one request, a queue of them kept in
-/// flight (refilled as each completes), so the disk has many reads at once, and nothing passes through the page cache. This is the path for rows scattered over a
-/// file larger than memory, where a cached page would be evicted before another row needed it: page faults or will-need
-/// hints there cost a page-cache insertion and a reclaim per row and read ahead what no row wants.
+/// flight (refilled as each completes), so the disk has many reads at once, and nothing passes through the page cache.
+/// This is the path for rows scattered over a file larger than memory, where a cached page would be evicted before
+/// another row needed it: page faults or will-need hints there cost a page-cache insertion and a reclaim per row and
+/// read ahead what no row wants.
 /// </summary>
 /// <remarks>Thread safe: each call rents an AIO context with its own aligned buffer, so workers read in parallel.</remarks>
 internal sealed unsafe class DirectReader : IDisposable
