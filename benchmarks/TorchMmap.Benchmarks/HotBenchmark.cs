@@ -15,6 +15,13 @@ internal static class HotBenchmark
         string[] workloads = options.GetList("workloads", Workload.All.Select(w => w.Name));
         string[] orders = options.GetList("orders", ["sequential", "shuffled"]);
         string[] contenders = options.GetList("contenders", Contenders.All.Select(c => c.Name));
+        // Names and orders are checked here, before any data is written or child started, rather than in every child.
+        foreach (string c in contenders)
+            _ = Contenders.Find(c);
+        foreach (string w in workloads)
+            _ = Workload.Find(w);
+        if (orders.FirstOrDefault(o => o is not ("sequential" or "shuffled")) is { } badOrder)
+            throw new ArgumentException($"Unknown order '{badOrder}'; use sequential or shuffled.");
         int epochs = options.GetInt("epochs", 3);
         int rounds = options.GetInt("rounds", 1);
         bool interleave = options.Get("separate", "false") != "true";
