@@ -148,6 +148,7 @@ public sealed class NpyDataLoaderStealingTests : IDisposable
         using var loader = new NpyDataLoader(dataset, 16, shuffle: true, seed: 3);
         var sampler = new RandomSampler(96, seed: 3);
         int loop = Environment.CurrentManagedThreadId;
+        int workerFills = 0;
 
         for (int epoch = 0; epoch < 10; epoch++)
         {
@@ -178,9 +179,13 @@ public sealed class NpyDataLoaderStealingTests : IDisposable
             // worker shares its copies: once at most (the worker posts the batch it claimed while the loop built ahead).
             int ahead = dataset.Fills.Count(f => f.Thread == loop && batchOf[f.First] != f.Asking);
             Assert.True(ahead <= 1, $"Epoch {epoch}: the loop built {ahead} batches ahead of its turn.");
-            Assert.Contains(dataset.Fills, f => f.Thread != loop);
+            workerFills += dataset.Fills.Count(f => f.Thread != loop);
             dataset.Asking = 0;
         }
+
+        // A worker started late on a busy machine may find a whole epoch claimed by the loop; over ten epochs it fills
+        // some, so the sharing above was exercised.
+        Assert.True(workerFills > 0, "The worker filled no batch in ten epochs.");
     }
 
     // Records the thread and the MoveNext in progress for every batch the loader fills in place, by its first index.
