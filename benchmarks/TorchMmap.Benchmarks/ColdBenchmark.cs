@@ -76,7 +76,7 @@ internal static class ColdBenchmark
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, {Environment.ProcessorCount} cores, load average {startLoad} at the start, {Load()} at the end");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), caches dropped before each epoch; batch 256; {rounds} round(s), medians");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), caches dropped before each epoch; batch 256 unless the case sets bB; {rounds} round(s), medians");
         sb.AppendLine();
         if (fio)
             sb.AppendLine(FioTable(fioResults, queueDepth, fioSeconds));
@@ -92,7 +92,7 @@ internal static class ColdBenchmark
         string[] given = options.GetList("cases", []);
         if (given.Length > 0)
             return [.. given];
-        var cases = new List<string> { "default:random", "default:random:page" };
+        var cases = new List<string> { "default:random", "default:random:page", "default:random:b2048" };
         foreach (string workers in options.GetList("workers", ["1", "2", "4"]))
         {
             foreach (string prefetch in options.GetList("prefetch", ["2", "4", "8"]))
@@ -104,12 +104,12 @@ internal static class ColdBenchmark
         return cases;
     }
 
-    // A case is contender:order[:wW-pP[-nohints][-page]]; contender is loader (pageHints on unless -nohints), default or
-    // naive; page reads the same rows from the page-aligned file.
+    // A case is contender:order[:wW-pP[-bB][-nohints][-page]]; contender is loader (pageHints on unless -nohints), default or
+    // naive; bB sets the batch size (256 unless given); page reads the same rows from the page-aligned file.
     private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout)
     {
         string[] parts = c.Split(':');
-        string workers = "2", prefetch = "4", hints = "true", page = "false";
+        string workers = "2", prefetch = "4", hints = "true", page = "false", batch = "256";
         if (parts.Length > 2)
         {
             foreach (string setting in parts[2].Split('-'))
@@ -122,15 +122,17 @@ internal static class ColdBenchmark
                     workers = setting[1..];
                 else if (setting.StartsWith('p') && int.TryParse(setting[1..], CultureInfo.InvariantCulture, out _))
                     prefetch = setting[1..];
+                else if (setting.StartsWith('b') && int.TryParse(setting[1..], CultureInfo.InvariantCulture, out int b) && b > 0)
+                    batch = setting[1..];
                 else
-                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP, nohints or page.");
+                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP, bB, nohints or page.");
             }
         }
         Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB, load {Load()}");
         cgroup.ResetPeak();
         RunResult? r = ChildProcess.Run(
             ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir,
-             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page],
+             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page, "--batch", batch],
             shellPrefix: cgroup.ShellPrefix,
             timeout: TimeSpan.FromSeconds(timeout + 120));
         long peak = cgroup.PeakBytes;

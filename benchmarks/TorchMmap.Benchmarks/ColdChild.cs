@@ -15,7 +15,7 @@ internal static unsafe class ColdChild
         string contender = options.Get("contender", "loader");
         string order = options.Get("order", "sequential");
         double timeout = options.GetInt("timeout-s", 120);
-        Workload w = Workload.ColdCifar(options.GetInt("rows", 160_000), options.Get("page", "false") == "true");
+        Workload w = Workload.ColdCifar(options.GetInt("rows", 160_000), options.Get("page", "false") == "true") with { BatchSize = options.GetInt("batch", 256) };
         Sampler sampler = MakeSampler(w, order);
         long[] indices = sampler.GetIndices();
         using ProcStats stats = ProcStats.StartSampling();

@@ -28,11 +28,15 @@ public sealed partial class NpyArray
         indices.Length >= 2 && Header.DataLength > DirectReadMinBytes && Mode == NpyMode.ReadOnly && !IsFortranOrder
         && !NeedsLoadConversion && RowBytes is > 0 and <= MaxDirectRowBytes && IsScattered(indices);
 
-    // True when at least half the rows fall in 1 MiB regions no other row of the batch touches: random order, not the
-    // clustered rows of sequential or block-shuffled order, which the kernel's read-ahead serves from one read.
+    // A batch is scattered when read-ahead around its rows would bring in mostly bytes no row of it wants: when at least
+    // half its rows fall in 1 MiB regions no other row of the batch touches (random order over a large file), or when its
+    // rows fill at most a sixteenth of the regions they fall in (a large random batch, with a few rows per region). The
+    // clustered rows of sequential or block-shuffled order, and strided ones such as a replica's share of a sequential
+    // order among up to 16 replicas, stay with the mapping, whose read-ahead serves them from a few reads.
     private bool IsScattered(ReadOnlySpan<long> indices)
     {
         const int StackRows = 512;
+        const int SparseFill = 16;
         long[]? rented = indices.Length > StackRows ? System.Buffers.ArrayPool<long>.Shared.Rent(indices.Length) : null;
         try
         {
@@ -41,12 +45,16 @@ public sealed partial class NpyArray
                 regions[i] = (DataStart + indices[i] * RowBytes) >> ScatterRegionShift;
             regions.Sort();
             int lone = 0;
+            long distinct = 0;
             for (int i = 0; i < regions.Length; i++)
             {
-                if ((i == 0 || regions[i] != regions[i - 1]) && (i == regions.Length - 1 || regions[i] != regions[i + 1]))
+                bool first = i == 0 || regions[i] != regions[i - 1];
+                if (first)
+                    distinct++;
+                if (first && (i == regions.Length - 1 || regions[i] != regions[i + 1]))
                     lone++;
             }
-            return lone * 2 >= indices.Length;
+            return lone * 2 >= indices.Length || indices.Length * RowBytes * SparseFill <= distinct << ScatterRegionShift;
         }
         finally
         {

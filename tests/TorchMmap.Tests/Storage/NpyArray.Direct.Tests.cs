@@ -68,6 +68,32 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void Gather_FewRowsInEachOfManyMiB_ReadDirectly()
+    {
+        // Rows of 4,000 bytes, 128 bytes into the file: row 262r + 5 and row 262r + 100 both start in MiB r (r < 16), so no
+        // row has a MiB of its own, yet the 32 rows fill 128,000 bytes of the 16 MiB they fall in: a large random batch.
+        string path = Write(rows: 4096, rowShape: [1000]);
+        long[] indices = [.. Enumerable.Range(0, 16).SelectMany(r => new long[] { 262 * r + 5, 262 * r + 100 }).OrderBy(i => i * 7919 % 4099)];
+
+        long directRows = GatherThroughTheMappingAndDirectly(path, indices);
+
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, directRows);
+    }
+
+    [Fact]
+    public void Gather_EveryEighthRow_UsesTheMapping()
+    {
+        // A replica's share of a sequential order among 8: 256 rows of 4,000 bytes fill an eighth of the 8 MiB they span,
+        // which read-ahead serves in a few reads.
+        string path = Write(rows: 4096, rowShape: [1000]);
+        long[] indices = [.. Enumerable.Range(0, 256).Select(i => 8L * i)];
+
+        long directRows = GatherThroughTheMappingAndDirectly(path, indices);
+
+        Assert.Equal(0, directRows);
+    }
+
+    [Fact]
     public void Gather_ConsecutiveRows_UseTheMapping()
     {
         string path = Write();
@@ -156,10 +182,11 @@ public sealed class NpyArrayDirectTests : IDisposable
     private static long RowElements => s_rowShape.Aggregate(1L, (a, b) => a * b);
 
     // Element i of the file holds i, so every byte of every row is checked by the comparison.
-    private string Write(long rows = Rows)
+    private string Write(long rows = Rows, long[]? rowShape = null)
     {
+        rowShape ??= s_rowShape;
         string path = Path.Combine(_dir, "rows.npy");
-        using (Tensor data = torch.arange(rows * RowElements, dtype: ScalarType.Float32).reshape([rows, .. s_rowShape]))
+        using (Tensor data = torch.arange(rows * rowShape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float32).reshape([rows, .. rowShape]))
             Npy.Save(path, data);
         return path;
     }
