@@ -99,6 +99,7 @@ internal static class ColdBenchmark
                 cases.Add($"loader:random:w{workers}-p{prefetch}");
         }
         cases.Add("loader:random:w2-p4-page");
+        cases.Add("loader:random:w2-p4-b2048");
         cases.Add("loader:sequential:w2-p4");
         cases.Add("loader:block:w2-p4");
         return cases;

@@ -30,9 +30,10 @@ public sealed partial class NpyArray
 
     // A batch is scattered when read-ahead around its rows would bring in mostly bytes no row of it wants: when at least
     // half its rows fall in 1 MiB regions no other row of the batch touches (random order over a large file), or when its
-    // rows fill at most a sixteenth of the regions they fall in (a large random batch, with a few rows per region). The
-    // clustered rows of sequential or block-shuffled order, and strided ones such as a replica's share of a sequential
-    // order among up to 16 replicas, stay with the mapping, whose read-ahead serves them from a few reads.
+    // rows fill at most a sixteenth of the regions they fall in and those regions are more than the memory the process
+    // may use (a large random batch, a few rows to a region). The clustered rows of sequential order, strided ones such as
+    // a replica's share of it among up to 16, and block-shuffled ones (a few rows in each of the window's blocks, which
+    // later batches read too, and which memory holds meanwhile) stay with the mapping and its read-ahead.
     private bool IsScattered(ReadOnlySpan<long> indices)
     {
         const int StackRows = 512;
@@ -54,7 +55,8 @@ public sealed partial class NpyArray
                 if (first && (i == regions.Length - 1 || regions[i] != regions[i + 1]))
                     lone++;
             }
-            return lone * 2 >= indices.Length || indices.Length * RowBytes * SparseFill <= distinct << ScatterRegionShift;
+            long regionBytes = distinct << ScatterRegionShift;
+            return lone * 2 >= indices.Length || (regionBytes > DirectReadMinBytes && indices.Length * RowBytes * SparseFill <= regionBytes);
         }
         finally
         {

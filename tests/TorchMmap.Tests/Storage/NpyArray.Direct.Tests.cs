@@ -81,6 +81,23 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void Gather_FewRowsInEachOfFewerMiBThanTheBudget_UseTheMapping()
+    {
+        // A block-shuffled batch: four rows in each of 4 MiB, filling a 64th of them, where 8 MiB fit in memory: later
+        // batches read the same MiB, which stay cached. The same array reads 2 rows in each of 16 MiB directly.
+        string path = Write(rows: 4096, rowShape: [1000]);
+        using var array = NpyArray.Open(path);
+        array.DirectReadMinBytes = 8L << 20;
+        long[] block = [.. new[] { 1, 5, 9, 13 }.SelectMany(r => new long[] { 262 * r + 5, 262 * r + 50, 262 * r + 100, 262 * r + 200 })];
+        long[] random = [.. Enumerable.Range(0, 16).SelectMany(r => new long[] { 262 * r + 5, 262 * r + 100 })];
+
+        using (Tensor rows = array.Gather(block))
+            Assert.Equal(0, array.DirectRowsRead);
+        using (Tensor rows = array.Gather(random))
+            Assert.Equal(DirectReadsWork(path) ? random.Length : 0, array.DirectRowsRead);
+    }
+
+    [Fact]
     public void Gather_EveryEighthRow_UsesTheMapping()
     {
         // A replica's share of a sequential order among 8: 256 rows of 4,000 bytes fill an eighth of the 8 MiB they span,
