@@ -18,15 +18,21 @@ internal static class ParallelCopy
     /// <summary>How a batch of <paramref name="rows"/> rows and <paramref name="bytes"/> bytes is copied: in at most
     /// <paramref name="threads"/> parts (<see cref="Auto"/>: the processor count), at most one per row, each at least
     /// <see cref="MinBytesPerThread"/>, on thread-pool threads beside the calling one. With <see cref="Auto"/> and a
-    /// <paramref name="help"/> board, a batch so split is cut into parts of <see cref="SharedPartBytes"/> instead, posted
-    /// there for a waiting training loop, and no other thread is woken.</summary>
+    /// <paramref name="help"/> board, a batch so split is cut into an even number of parts of about
+    /// <see cref="SharedPartBytes"/> instead, posted there for a waiting training loop, and no other thread is woken.</summary>
     public static CopyPlan Plan(int rows, long bytes, int threads, CopyHelp? help = null)
     {
         int limit = threads == Auto ? Environment.ProcessorCount : threads;
         long bySize = Math.Max(1, bytes / MinBytesPerThread);
         int parts = (int)Math.Max(1, Math.Min(Math.Min(limit, rows), bySize));
         if (parts > 1 && threads == Auto && help is not null)
-            return new CopyPlan((int)Math.Min(rows, Math.Max(2, bytes / SharedPartBytes)), help);
+        {
+            // The worker and the loop take parts in turn: with an odd number, the last one is copied by one thread alone
+            // while the other waits (a ninth of an ImageNet batch's copy).
+            long shared = Math.Max(2, bytes / SharedPartBytes);
+            shared += shared & 1;
+            return new CopyPlan((int)Math.Min(rows, shared), help);
+        }
         return new CopyPlan(parts, null);
     }
 

@@ -29,10 +29,12 @@ public sealed class ParallelCopyTests
         Assert.Equal(Math.Min(Environment.ProcessorCount, 64), ParallelCopy.Plan(64, 64 * 64 * MiB, ParallelCopy.Auto).Parts);
 
     [Theory]
-    // Auto with a board: a batch the cores would share is cut into 1 MiB parts for the board instead (at most one per row).
-    [InlineData(64, 64 * 150528, ParallelCopy.Auto, 9)]
+    // Auto with a board: a batch the cores would share is cut into 1 MiB parts for the board instead, an even number of
+    // them (at most one per row): 9,633,792 bytes hold 9 whole MiB, rounded up to 10.
+    [InlineData(64, 64 * 150528, ParallelCopy.Auto, 10)]
+    [InlineData(64, 8 * MiB, ParallelCopy.Auto, 8)]
     [InlineData(3, 64 * MiB, ParallelCopy.Auto, 3)]
-    public void Plan_AutoWithABoard_CutsSplitBatchesIntoMebibytePartsOnTheBoard(int rows, long bytes, int threads, int expected)
+    public void Plan_AutoWithABoard_CutsSplitBatchesIntoAnEvenNumberOfMebibytePartsOnTheBoard(int rows, long bytes, int threads, int expected)
     {
         var help = new CopyHelp();
         Assert.Equal(new CopyPlan(expected, help), ParallelCopy.Plan(rows, bytes, threads, help));
