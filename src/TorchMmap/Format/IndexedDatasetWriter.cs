@@ -171,12 +171,15 @@ public sealed class IndexedDatasetWriter : IDisposable
 
     /// <summary>Writes the index and moves both files into place. Sequences added after the last <see cref="EndDocument"/>
     /// form a last document.</summary>
-    /// <exception cref="InvalidOperationException">The writer is already completed.</exception>
+    /// <exception cref="InvalidOperationException">The writer is already completed, or no value was added (the .bin would
+    /// be empty, which no reader can map); the writer then stays open for sequences.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">A file cannot be written or moved; the writer is then disposed and its temporary files deleted.</exception>
     public void Complete()
     {
         PendingFile bin = ThrowIfNotWritable();
+        if (!_lengths.Exists(length => length > 0))
+            throw new InvalidOperationException(Messages.Format(Messages.IndexedWriterEmpty, Prefix));
         if (_documents[^1] != _lengths.Count)
             _documents.Add(_lengths.Count);
         var header = IndexedDatasetHeader.Create(DType, _convention, _lengths.Count, _documents.Count, Multimodal);

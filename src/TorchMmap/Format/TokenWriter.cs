@@ -141,12 +141,15 @@ public sealed class TokenWriter : ITokenSink, IDisposable
     }
 
     /// <summary>Fixes up the header, flushes the file to disk and moves it to <see cref="Path"/>.</summary>
-    /// <exception cref="InvalidOperationException">The writer is already completed.</exception>
+    /// <exception cref="InvalidOperationException">The writer is already completed, or a headerless file would hold no token
+    /// (an empty file, which no reader can map); the writer then stays open for tokens.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">The file cannot be written or moved; the temporary file is then deleted.</exception>
     public void Complete()
     {
         ThrowIfNotWritable();
+        if (Count == 0 && Format == TokenFileFormat.Raw)
+            throw new InvalidOperationException(Messages.Format(Messages.TokenWriterEmpty, Path));
         if (_npy is not null)
             _npy.Complete();
         else if (Format == TokenFileFormat.Llmc)

@@ -28,6 +28,8 @@ internal static partial class Messages
     public const string IndexedWriterAddDoubles = "'{0}.bin' holds {1}; add its sequences as double values.";
     public const string IndexedWriterValueOutside = "Value {0} at position {1} does not fit {2} of '{3}.bin'.";
     public const string IndexedWriterAddLongs = "'{0}.bin' holds {1}; add its sequences as long values.";
+    public const string TokenWriterEmpty = "'{0}' would hold no tokens: a headerless token file cannot be empty, since an empty file cannot be memory-mapped (np.memmap refuses it too); write at least one token before completing.";
+    public const string IndexedWriterEmpty = "'{0}.bin' would hold no values: an empty file cannot be memory-mapped (np.memmap, and so Megatron's reader, refuses it too); add a sequence of at least one value before completing.";
     public const string IndexedWriterNoModes = "'{0}.idx' is written without modes; create the writer with multimodal: true.";
     public const string TokenOutsideDType = "Token {0} of this call is {1}, outside the range [{2}, {3}] of {4} for '{5}'.";
     public const string LlmcShardFull = "An llm.c shard counts its tokens in an int32; '{0}' cannot hold more than {1}. Roll over to a new shard (TokenShardWriter).";

@@ -180,6 +180,28 @@ public sealed class IndexedDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Writer_NoValues_CompleteThrowsNamingTheFileAndTheWriterStaysOpen()
+    {
+        // A .bin of no values is an empty file, which neither this reader nor Megatron's np.memmap can map.
+        string prefix = Path.Combine(_dir, "empty");
+        using (IndexedDatasetWriter writer = IndexedDatasetWriter.Create(prefix, NpyDType.UInt16, IndexedDatasetConvention.Megatron))
+        {
+            var none = Assert.Throws<InvalidOperationException>(writer.Complete);
+            writer.AddDocument([]);
+            var emptyOnly = Assert.Throws<InvalidOperationException>(writer.Complete);
+            Assert.Contains(prefix + ".bin", none.Message, StringComparison.Ordinal);
+            Assert.Contains("no values", emptyOnly.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(_dir, "empty.*"));
+
+            writer.AddDocument([5, 6]);
+            writer.Complete();
+        }
+        using IndexedDataset data = IndexedDataset.Open(prefix, IndexedDatasetConvention.Megatron);
+        Assert.Equal(2, data.Sequences.Count);
+        Assert.Equal(new long[] { 0, 1, 2 }, data.ReadDocumentIndices());
+    }
+
+    [Fact]
     public void Writer_SequencesAfterLastEndDocument_FormALastDocument()
     {
         string prefix = Path.Combine(_dir, "open");

@@ -91,6 +91,23 @@ np.asarray(t).astype(np.uint64).astype(np.int64).tofile(out)
         Assert.Equal(new byte[] { 0x50, 0xC4, 0, 0, 0xFF, 0xFF }, File.ReadAllBytes(path));
     }
 
+    [Trait("Requires", "python")]
+    [Fact]
+    public void Complete_RawWithoutTokens_ThrowsNamingTheFileAndTheWriterStaysOpen()
+    {
+        // A headerless file of no tokens is an empty file, which neither TokenFile nor np.memmap can map.
+        string path = Path.Combine(_dir, "empty.bin");
+        using TokenWriter writer = TokenWriter.Create(path, TokenFileFormat.Raw, NpyDType.UInt16);
+
+        var ex = Assert.Throws<InvalidOperationException>(writer.Complete);
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
+        writer.Write([7L, 8L]);
+        writer.Complete();
+        Assert.Equal(new long[] { 7, 8 }, ReadInPython(path, TokenFileFormat.Raw, NpyDType.UInt16));
+    }
+
     [Fact]
     public void Dispose_BeforeComplete_LeavesThePreviousFileAndNoTemporaryFile()
     {
@@ -141,6 +158,7 @@ np.asarray(t).astype(np.uint64).astype(np.int64).tofile(out)
     public void Write_AfterComplete_Throws()
     {
         using TokenWriter writer = TokenWriter.CreateNanoGpt(Path.Combine(_dir, "done.bin"));
+        writer.Write(new long[] { 0 });
         writer.Complete();
         Assert.Throws<InvalidOperationException>(() => writer.Write(new long[] { 1 }));
         Assert.Throws<InvalidOperationException>(() => writer.Complete());
