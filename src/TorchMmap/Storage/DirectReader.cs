@@ -20,6 +20,13 @@ internal sealed unsafe class DirectReader : IDisposable
     // Reads in flight per context. Deeper queues read slower on the virtio disks measured (fio: 44,000 random 16 KiB
     // reads a second at depth 32 against 36,000 at 256, the same minute), and the loader runs one context per thread.
     private const int MaxInFlight = 32;
+    // Requests per io_submit. A virtio disk completes together what was submitted together: 32 requests in one call come
+    // back as one burst, and the queue then stands empty while they are copied and resubmitted. In groups of 4 the
+    // completions spread out (the loader's defaults, random page-aligned rows: 0.92x fio's rate against 0.84x, medians of
+    // six epochs each alternating with fio).
+    private const int SubmitGroup = 4;
+    // Buffer slots per context: twice the reads in flight, so the next requests go out before the rows just read are copied.
+    private const int MaxSlots = 2 * MaxInFlight;
     private const long BufferBytes = 8L << 20;
 
     private readonly SafeFileHandle _file;
@@ -120,14 +127,17 @@ internal sealed unsafe class DirectReader : IDisposable
         private readonly LibC.IoControlBlock* _requests;
         private readonly LibC.IoControlBlock** _pointers;
         private readonly LibC.IoEvent* _events;
-        private readonly int[] _free = new int[MaxInFlight];
+        private readonly int[] _free = new int[MaxSlots];
+        // The state of the batch being read (a context serves one call at a time).
+        private int _next, _inFlight, _pending, _freeCount;
+        private Exception? _error;
 
         private Context(ulong aio, long bufferBytes)
         {
             _aio = aio;
             BufferBytes = bufferBytes;
             _buffer = (byte*)NativeMemory.AlignedAlloc((nuint)bufferBytes, (nuint)Alignment);
-            _requests = (LibC.IoControlBlock*)NativeMemory.AllocZeroed((nuint)(MaxInFlight * sizeof(LibC.IoControlBlock)));
+            _requests = (LibC.IoControlBlock*)NativeMemory.AllocZeroed((nuint)(MaxSlots * sizeof(LibC.IoControlBlock)));
             _pointers = (LibC.IoControlBlock**)NativeMemory.Alloc((nuint)(MaxInFlight * sizeof(nint)));
             _events = (LibC.IoEvent*)NativeMemory.Alloc((nuint)(MaxInFlight * sizeof(LibC.IoEvent)));
         }
@@ -156,53 +166,23 @@ internal sealed unsafe class DirectReader : IDisposable
 
         public void ReadRows(SafeFileHandle file, MappedFile owner, long slotBytes, long dataStart, long rowBytes, ReadOnlySpan<long> indices, byte* dst)
         {
-            int slots = (int)Math.Min(MaxInFlight, BufferBytes / slotBytes);
-            int free = 0;
-            for (int s = slots - 1; s >= 0; s--)
-                _free[free++] = s;
-            int next = 0, done = 0, inFlight = 0, pending = 0, pendingFrom = 0;
-            Exception? error = null;
-            // Requests are submitted as slots free up; every request submitted is reaped before returning, even after an
-            // error, because the kernel writes into this context's buffer until it completes.
-            while (done < indices.Length && (error is null || inFlight > 0))
+            var read = new Batch(file, owner, slotBytes, dataStart, rowBytes);
+            _freeCount = 0;
+            for (int s = (int)Math.Min(MaxSlots, BufferBytes / slotBytes) - 1; s >= 0; s--)
+                _free[_freeCount++] = s;
+            _next = 0;
+            _inFlight = 0;
+            _pending = 0;
+            _error = null;
+            int done = 0;
+            // Every request submitted is reaped before returning, even after an error, because the kernel writes into this
+            // context's buffer until it completes.
+            while (done < indices.Length && (_error is null || _inFlight > 0))
             {
-                if (error is null)
-                {
-                    if (pendingFrom > 0)
-                    {
-                        // Requests the kernel did not take yet move to the front, so new ones fit behind them.
-                        for (int i = 0; i < pending; i++)
-                            _pointers[i] = _pointers[pendingFrom + i];
-                        pendingFrom = 0;
-                    }
-                    while (next < indices.Length && free > 0)
-                    {
-                        int slot = _free[--free];
-                        long offset = dataStart + indices[next] * rowBytes;
-                        long start = AlignDown(offset);
-                        _requests[slot] = Request(file, ((ulong)(uint)slot << 32) | (uint)next, start, AlignUp(offset + rowBytes) - start, _buffer + slot * slotBytes);
-                        _pointers[pendingFrom + pending++] = _requests + slot;
-                        next++;
-                    }
-                    if (pending > 0)
-                    {
-                        long submitted = LibC.AioSubmit(_aio, pending, _pointers + pendingFrom);
-                        if (submitted > 0)
-                        {
-                            inFlight += (int)submitted;
-                            pending -= (int)submitted;
-                            pendingFrom += (int)submitted;
-                        }
-                        else if (submitted != -LibC.EAgain || inFlight == 0)
-                        {
-                            error = new IOException($"Reading '{owner.Path}' failed: {Marshal.GetPInvokeErrorMessage((int)-submitted)} (errno {-submitted}).");
-                            continue;
-                        }
-                    }
-                }
-                if (inFlight == 0)
+                Submit(read, indices);
+                if (_inFlight == 0)
                     continue;
-                long got = LibC.AioGetEvents(_aio, 1, inFlight, _events);
+                long got = LibC.AioGetEvents(_aio, 1, _inFlight, _events);
                 if (got == -LibC.EIntr)
                     continue;
                 if (got < 0)
@@ -211,25 +191,66 @@ internal sealed unsafe class DirectReader : IDisposable
                     Broken = true;
                     throw new IOException($"Waiting for reads of '{owner.Path}' failed: errno {-got}.");
                 }
+                _inFlight -= (int)got;
+                // The disk gets its next requests before the rows it just read are copied out of their slots.
+                Submit(read, indices);
                 for (int e = 0; e < got; e++)
                 {
                     LibC.IoEvent ev = _events[e];
                     int slot = (int)(ev.Data >> 32), k = (int)(uint)ev.Data;
-                    inFlight--;
                     done++;
-                    _free[free++] = slot;
                     long offset = dataStart + indices[k] * rowBytes;
                     long skip = offset - AlignDown(offset);
                     if (ev.Result < 0)
-                        error ??= owner.CopyFailed((int)-ev.Result);
+                        _error ??= owner.CopyFailed((int)-ev.Result);
                     else if (ev.Result < skip + rowBytes)
-                        error ??= owner.CopyFailed(LibC.EFault);   // a short read: the file ends before the row does
-                    else if (error is null)
+                        _error ??= owner.CopyFailed(LibC.EFault);   // a short read: the file ends before the row does
+                    else if (_error is null)
                         Buffer.MemoryCopy(_buffer + slot * slotBytes + skip, dst + k * rowBytes, rowBytes, rowBytes);
+                    _free[_freeCount++] = slot;
                 }
             }
-            if (error is not null)
-                throw error;
+            if (_error is not null)
+                throw _error;
+        }
+
+        // Fills free slots with requests for the next rows, up to MaxInFlight in flight, and submits them SubmitGroup at a
+        // time. Requests the kernel does not take yet (EAGAIN) wait at the front of the queue for the next call.
+        private void Submit(in Batch read, ReadOnlySpan<long> indices)
+        {
+            if (_error is not null)
+                return;
+            while (_next < indices.Length && _freeCount > 0 && _inFlight + _pending < MaxInFlight)
+            {
+                int slot = _free[--_freeCount];
+                long offset = read.DataStart + indices[_next] * read.RowBytes;
+                long start = AlignDown(offset);
+                _requests[slot] = Request(read.File, ((ulong)(uint)slot << 32) | (uint)_next, start, AlignUp(offset + read.RowBytes) - start, _buffer + slot * read.SlotBytes);
+                _pointers[_pending++] = _requests + slot;
+                _next++;
+            }
+            int taken = 0;
+            while (taken < _pending)
+            {
+                int group = Math.Min(_pending - taken, SubmitGroup);
+                long submitted = LibC.AioSubmit(_aio, group, _pointers + taken);
+                if (submitted > 0)
+                {
+                    _inFlight += (int)submitted;
+                    taken += (int)submitted;
+                    if (submitted < group)
+                        break;
+                }
+                else
+                {
+                    if (submitted != -LibC.EAgain || _inFlight == 0)
+                        _error = new IOException($"Reading '{read.Owner.Path}' failed: {Marshal.GetPInvokeErrorMessage((int)-submitted)} (errno {-submitted}).");
+                    break;
+                }
+            }
+            for (int i = taken; i < _pending; i++)
+                _pointers[i - taken] = _pointers[i];
+            _pending -= taken;
         }
 
         public void Dispose()
@@ -240,6 +261,9 @@ internal sealed unsafe class DirectReader : IDisposable
             NativeMemory.Free(_pointers);
             NativeMemory.Free(_events);
         }
+
+        /// <summary>Where the rows of one call are and how large their slots are.</summary>
+        private readonly record struct Batch(SafeFileHandle File, MappedFile Owner, long SlotBytes, long DataStart, long RowBytes);
 
         private LibC.IoControlBlock Request(SafeFileHandle file, ulong data, long offset, long bytes, byte* buffer = null) => new()
         {

@@ -48,6 +48,20 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void Gather_SmallRowsBeyondEverySlot_SlotsReusedWhileReadsGoOutAndEveryRowMatches()
+    {
+        // Rows of 12,300 bytes (three pages and a part, so each read spans four): a context has 64 slots for them, twice
+        // the reads it keeps in flight. 150 rows, every 20th of 3,000 (1/20 of the MiB regions they touch, so scattered),
+        // shuffled: slots are reused more than twice, and new reads go out while completed ones wait to be copied.
+        string path = Write(rows: 3_000, rowShape: [3_075]);
+        long[] indices = [.. Enumerable.Range(0, 150).Select(i => (long)(i * 67 % 150 * 20))];
+
+        long directRows = GatherThroughTheMappingAndDirectly(path, indices);
+
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, directRows);
+    }
+
+    [Fact]
     public void GatherInto_ManyBatchesFromSeveralThreads_EveryRowMatches()
     {
         string path = Write();
