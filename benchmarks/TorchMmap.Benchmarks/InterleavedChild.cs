@@ -14,9 +14,15 @@ internal static class InterleavedChild
     {
         Workload workload = Workload.Find(workloadName);
         var contenders = new List<(string Name, IContender C)>();
+        var random = new Random(round);
         try
         {
-            foreach (string name in contenderNames)
+            // Made in an order of the round's own: with one order in every round, whatever that order favours (where each
+            // contender's batches, rings and threads land in memory) favours the same contenders in every round, and two
+            // contenders that run the same code measured 13% apart in every round of a run.
+            string[] creation = [.. contenderNames];
+            random.Shuffle(creation);
+            foreach (string name in creation)
             {
                 IContender c = Contenders.Find(name).Create(workload, dir, order == "shuffled");
                 contenders.Add((name, c));
@@ -27,7 +33,6 @@ internal static class InterleavedChild
             var cpu = contenders.Select(_ => new double[epochs]).ToArray();
             using Process self = Process.GetCurrentProcess();
             var waits = contenders.Select(c => c.C.Wait).ToArray();
-            var random = new Random(round);
             int[] turns = [.. Enumerable.Range(0, contenders.Count)];
             for (int e = 0; e < epochs; e++)
             {
