@@ -5,8 +5,9 @@ namespace TorchMmap.Benchmarks;
 
 /// <summary>
 /// Data larger than memory: each case runs in a child process inside a cgroup v1 memory limit, over the cifar file
-/// (at least 4x the limit), after dropping the page cache; one epoch each. fio measures the device's own random-read
-/// figure on the same file in the same run, between the rounds, so the loader's random order is rated against it.
+/// (at least 4x the limit), after evicting it from the page cache (<see cref="ColdCache"/>); one epoch each. fio measures the device's own random-read
+/// figure on the same file in the same run, before the first case and after every case, so each epoch is rated against
+/// the device as it was just before and just after it.
 /// </summary>
 internal static class ColdBenchmark
 {
@@ -19,8 +20,9 @@ internal static class ColdBenchmark
         int timeout = options.GetInt("timeout-s", 90);
         int rowCount = options.GetInt("rows", 160_000);
         int rounds = options.GetInt("rounds", 1);
-        int fioSeconds = options.GetInt("fio-s", 10);
+        int fioSeconds = options.GetInt("fio-s", 3);
         int queueDepth = options.GetInt("iodepth", 32);
+        string drop = ColdCache.Mode(options);
         Workload w = Workload.ColdCifar(rowCount);
         w.EnsureWritten(dir);
         string images = w.ImagesPath(dir);
@@ -48,39 +50,44 @@ internal static class ColdBenchmark
         int rowSpan = (int)(((dataOffset % PageBytes) + w.SampleBytes + PageBytes - 1) / PageBytes * PageBytes);
         int[] blockSizes = rowSpan == rowPages ? [rowPages] : [rowPages, rowSpan];
 
-        var results = new Dictionary<string, List<(RunResult R, long CgroupPeak)>>(StringComparer.Ordinal);
+        var results = new Dictionary<string, List<CaseRun>>(StringComparer.Ordinal);
         var fioResults = blockSizes.ToDictionary(b => b, _ => new List<FioReference.Result>());
         string startLoad = Load();
         DateTime start = DateTime.UtcNow;
         using (MemoryCgroup cgroup = MemoryCgroup.Create("cold", limitMiB))
         {
+            // The disk's random-read rate drifts by a fifth within minutes on a shared virtual machine, so each epoch is rated
+            // against the fio runs on either side of it. The first read of the file after a pause has run at a tenth of the
+            // rate: an untimed second of fio goes first.
+            if (fio)
+                _ = FioReference.RandRead(images, rowPages, queueDepth, 1);
+            double before = fio ? RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults, rowPages) : double.NaN;
             for (int round = 0; round < rounds; round++)
             {
-                if (fio)
-                    RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults);
                 // Alternate the order of the cases from round to round, so slow spells of the shared machine fall on all of them.
                 IEnumerable<string> ordered = round % 2 == 0 ? cases : Enumerable.Reverse(cases);
                 foreach (string c in ordered)
                 {
-                    if (RunCase(c, cgroup, limitMiB, rowCount, dir, timeout) is { } r)
+                    (RunResult R, long CgroupPeak)? r = RunCase(c, cgroup, limitMiB, rowCount, dir, timeout, drop);
+                    double after = fio ? RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults, rowPages) : double.NaN;
+                    if (r is { } run)
                     {
                         if (!results.TryGetValue(c, out var list))
                             results[c] = list = [];
-                        list.Add(r);
+                        list.Add(new CaseRun(run.R, run.CgroupPeak, (before + after) / 2));
                     }
+                    before = after;
                 }
             }
-            if (fio)
-                RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults);
         }
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, {Environment.ProcessorCount} cores, load average {startLoad} at the start, {Load()} at the end");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), caches dropped before each epoch; batch 256 unless the case sets bB; {rounds} round(s), medians");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"float32 (N, 3, 32, 32) images, {fileBytes / 1048576.0:F0} MiB, in a {limitMiB} MiB cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x), {ColdCache.Describe(drop)} before each epoch; batch 256 unless the case sets bB; {rounds} round(s), medians");
         sb.AppendLine();
         if (fio)
             sb.AppendLine(FioTable(fioResults, queueDepth, fioSeconds));
-        sb.AppendLine(Table(cases, results, fio ? Median(fioResults[rowPages].Select(f => f.GBps)) : double.NaN, rowPages));
+        sb.AppendLine(Table(cases, results, rowPages));
         Console.WriteLine(sb.ToString());
         return 0;
     }
@@ -107,7 +114,7 @@ internal static class ColdBenchmark
 
     // A case is contender:order[:wW-pP[-bB][-nohints][-page]]; contender is loader (pageHints on unless -nohints), default or
     // naive; bB sets the batch size (256 unless given); page reads the same rows from the page-aligned file.
-    private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout)
+    private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout, string drop)
     {
         string[] parts = c.Split(':');
         string workers = "2", prefetch = "4", hints = "true", page = "false", batch = "256";
@@ -133,7 +140,7 @@ internal static class ColdBenchmark
         cgroup.ResetPeak();
         RunResult? r = ChildProcess.Run(
             ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir,
-             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page, "--batch", batch],
+             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page, "--batch", batch, "--drop", drop],
             shellPrefix: cgroup.ShellPrefix,
             timeout: TimeSpan.FromSeconds(timeout + 120));
         long peak = cgroup.PeakBytes;
@@ -144,45 +151,52 @@ internal static class ColdBenchmark
         return (r, peak);
     }
 
-    private static void RunFio(string path, int[] blockSizes, int queueDepth, int seconds, Dictionary<int, List<FioReference.Result>> results)
+    // Runs fio at each block size; returns the GB/s at ratedBlock (NaN if fio failed).
+    private static double RunFio(string path, int[] blockSizes, int queueDepth, int seconds, Dictionary<int, List<FioReference.Result>> results, int ratedBlock)
     {
+        double rated = double.NaN;
         foreach (int bs in blockSizes)
         {
             if (FioReference.RandRead(path, bs, queueDepth, seconds) is { } r)
+            {
                 results[bs].Add(r);
+                if (bs == ratedBlock)
+                    rated = r.GBps;
+            }
         }
+        return rated;
     }
 
     private static string FioTable(Dictionary<int, List<FioReference.Result>> results, int queueDepth, int seconds)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Device: `fio --direct=1 --ioengine=io_uring --rw=randread --iodepth={queueDepth} --numjobs=1 --runtime={seconds} --time_based` on the same file, before, between and after the rounds:");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Device: `fio --direct=1 --ioengine=io_uring --rw=randread --iodepth={queueDepth} --numjobs=1 --runtime={seconds} --time_based` on the same file, before the first case and after every case:");
         sb.AppendLine();
-        sb.AppendLine("| fio block size | runs | GB/s (median) | GB/s (each run) | IOPS (median) | CPU s/GB |");
+        sb.AppendLine("| fio block size | runs | GB/s (median) | GB/s (lowest-highest) | IOPS (median) | CPU s/GB |");
         sb.AppendLine("| ---: | ---: | ---: | --- | ---: | ---: |");
         foreach ((int bs, List<FioReference.Result> runs) in results)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {bs} | {runs.Count} | {Median(runs.Select(r => r.GBps)):F3} | {string.Join(" ", runs.Select(r => r.GBps.ToString("F3", CultureInfo.InvariantCulture)))} | {Median(runs.Select(r => r.Iops)):F0} | {Median(runs.Select(r => r.CpuSecondsPerGB)):F2} |");
+                $"| {bs} | {runs.Count} | {Median(runs.Select(r => r.GBps)):F3} | {runs.Min(r => r.GBps):F3}-{runs.Max(r => r.GBps):F3} | {Median(runs.Select(r => r.Iops)):F0} | {Median(runs.Select(r => r.CpuSecondsPerGB)):F2} |");
         }
         return sb.ToString();
     }
 
-    private static string Table(List<string> cases, Dictionary<string, List<(RunResult R, long CgroupPeak)>> results, double fioGBps, int fioBlock)
+    private static string Table(List<string> cases, Dictionary<string, List<CaseRun>> results, int fioBlock)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| case | samples read | time s | GB/s | x fio {fioBlock} | GB/s (each round) | CPU s/GB | major faults | peak RSS MiB | peak anon MiB | cgroup peak MiB |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| case | samples read | time s | GB/s | x fio {fioBlock} | x fio (each round) | GB/s (each round) | CPU s/GB | major faults | peak RSS MiB | peak anon MiB | cgroup peak MiB |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (string c in cases)
         {
             if (!results.TryGetValue(c, out var runs))
                 continue;
             // The round with the median speed stands for the case; the others are listed beside it.
             var sorted = runs.OrderBy(r => r.R.GBps).ToList();
-            (RunResult r, long peak) = sorted[(sorted.Count - 1) / 2];
+            (RunResult r, long peak, _) = sorted[(sorted.Count - 1) / 2];
             double gbps = Median(runs.Select(x => x.R.GBps));
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c} | {r.Samples} | {r.EpochSeconds[0]:F1} | {gbps:F3} | {gbps / fioGBps:F2} | {string.Join(" ", runs.Select(x => x.R.GBps.ToString("F3", CultureInfo.InvariantCulture)))} | {Median(runs.Select(x => x.R.CpuSecondsPerGB)):F2} | {r.MajorFaults} | {r.PeakRssKiB / 1024.0:F0} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |");
+                $"| {c} | {r.Samples} | {r.EpochSeconds[0]:F1} | {gbps:F3} | {Median(runs.Select(x => x.Ratio)):F2} | {string.Join(" ", runs.Select(x => x.Ratio.ToString("F2", CultureInfo.InvariantCulture)))} | {string.Join(" ", runs.Select(x => x.R.GBps.ToString("F3", CultureInfo.InvariantCulture)))} | {Median(runs.Select(x => x.R.CpuSecondsPerGB)):F2} | {r.MajorFaults} | {r.PeakRssKiB / 1024.0:F0} | {r.PeakAnonKiB / 1024.0:F0} | {peak / 1048576.0:F0} |");
         }
         return sb.ToString();
     }
@@ -193,6 +207,13 @@ internal static class ColdBenchmark
         if (s.Length == 0)
             return double.NaN;
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    /// <summary>One epoch of a case: its result, its cgroup's peak, and fio's GB/s around it (the mean of the runs just before
+    /// and just after; NaN without fio).</summary>
+    private readonly record struct CaseRun(RunResult R, long CgroupPeak, double FioAround)
+    {
+        public double Ratio => R.GBps / FioAround;
     }
 
     private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

@@ -19,8 +19,8 @@ internal static unsafe class ColdChild
         Sampler sampler = MakeSampler(w, order);
         long[] indices = sampler.GetIndices();
         using ProcStats stats = ProcStats.StartSampling();
-        // Everything but the epoch happens before the caches are dropped: TorchSharp's native libraries are loaded, the
-        // files opened, the loader made, so the timed part reads only the data.
+        // Everything but the epoch happens before the data leaves the page cache: TorchSharp's native libraries are loaded,
+        // the files opened, the loader made, so the timed part reads only the data.
         using (Tensor warm = torch.zeros(1))
         {
         }
@@ -34,7 +34,7 @@ internal static unsafe class ColdChild
                 prefetch: options.GetInt("prefetch", 4), sampler: sampler, pageHints: options.Get("hints", "true") == "true"),
         };
         using var self = Process.GetCurrentProcess();
-        DropCaches();
+        ColdCache.Drop(ColdCache.Mode(options), [w.ImagesPath(dir), w.LabelsPath(dir)]);
         long faults0 = ProcStats.MajorFaults();
         self.Refresh();
         TimeSpan cpu0 = self.TotalProcessorTime;
@@ -79,17 +79,4 @@ internal static unsafe class ColdChild
         "block" => BlockShuffleSampler.ForRowBytes(w.Rows, w.SampleBytes, seed: 1),
         _ => throw new ArgumentException($"Unknown order '{order}'; use sequential, block or random."),
     };
-
-    /// <summary>Empties the page cache (needs root; says so on standard error otherwise).</summary>
-    public static void DropCaches()
-    {
-        try
-        {
-            File.WriteAllText("/proc/sys/vm/drop_caches", "3");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine("could not drop caches (needs root): " + ex.Message);
-        }
-    }
 }

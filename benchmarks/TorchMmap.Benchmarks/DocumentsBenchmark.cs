@@ -55,7 +55,7 @@ internal static class DocumentsBenchmark
     }
 
     // Packed batches against token windows over the same .bin, each case in a child process inside a memory cgroup a
-    // quarter of the file's size or less, the page cache dropped first; rounds alternate the order of the cases.
+    // quarter of the file's size or less, its files evicted from the page cache first; rounds alternate the order of the cases.
     private static void Cold(string dir, Options options)
     {
         if (MemoryCgroup.Unavailable is { } why)
@@ -67,6 +67,7 @@ internal static class DocumentsBenchmark
         int mib = options.GetInt("cold-mib", 1700);
         int seconds = options.GetInt("cold-seconds", 20);
         int rounds = options.GetInt("cold-rounds", 2);
+        string drop = ColdCache.Mode(options);
         string prefix = WriteSynthetic(dir, mib);
         long binBytes = new FileInfo(prefix + ".bin").Length;
         if (binBytes < 4L * limitMiB * 1048576)
@@ -86,7 +87,7 @@ internal static class DocumentsBenchmark
                     cgroup.ResetPeak();
                     RunResult? r = ChildProcess.Run(
                         ["--child", "documents-cold", "--prefix", prefix, "--kind", p[0], "--workers", p[1][1..], "--hints", p.Length > 2 && p[2] == "hints" ? "true" : "false",
-                         "--seconds", seconds.ToString(CultureInfo.InvariantCulture)],
+                         "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--drop", drop],
                         shellPrefix: cgroup.ShellPrefix, timeout: TimeSpan.FromSeconds(seconds + 180));
                     if (r is null)
                         continue;
@@ -98,7 +99,7 @@ internal static class DocumentsBenchmark
         double TokensPerSecond(RunResult r) => r.Samples * DocumentsColdChild.BatchSize * DocumentsColdChild.BlockSize / r.Median;
         double MedianRate(string c) => results.TryGetValue(c, out var l) ? Median(l.Select(x => TokensPerSecond(x.R)).ToList()) : double.NaN;
         Console.WriteLine();
-        Console.WriteLine(FormattableString.Invariant($"Cold: {binBytes / 1048576.0:F0} MiB .bin ({binBytes / (limitMiB * 1048576.0):F1}x the {limitMiB} MiB cgroup), page cache dropped before each run, {seconds} s per run, `FeistelSampler` order, batches of {DocumentsColdChild.BatchSize} x {DocumentsColdChild.BlockSize}; {start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, load average {load0} at the start, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; medians of {rounds} rounds."));
+        Console.WriteLine(FormattableString.Invariant($"Cold: {binBytes / 1048576.0:F0} MiB .bin ({binBytes / (limitMiB * 1048576.0):F1}x the {limitMiB} MiB cgroup), {ColdCache.Describe(drop)} before each run, {seconds} s per run, `FeistelSampler` order, batches of {DocumentsColdChild.BatchSize} x {DocumentsColdChild.BlockSize}; {start:yyyy-MM-dd HH:mm}-{DateTime.UtcNow:HH:mm} UTC, load average {load0} at the start, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; medians of {rounds} rounds."));
         Console.WriteLine();
         Console.WriteLine("| case | input tokens/s | stored MB/s | x token windows (same settings) | M tokens/s each round | disk bytes read / bytes used | CPU s/GB | major faults | peak RSS MiB | peak anon MiB | cgroup peak MiB |");
         Console.WriteLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");

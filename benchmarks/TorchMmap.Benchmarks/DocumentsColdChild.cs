@@ -24,7 +24,7 @@ internal static class DocumentsColdChild
         int workers = options.GetInt("workers", 1);
         bool hints = options.Get("hints", "false") == "true";
         double seconds = options.GetInt("seconds", 20);
-        // TorchSharp's native libraries load, the files open and the loader is made before the caches are dropped.
+        // TorchSharp's native libraries load, the files open and the loader is made before the data leaves the page cache.
         using (Tensor warm = torch.zeros(1))
         {
         }
@@ -35,7 +35,7 @@ internal static class DocumentsColdChild
         using var loader = new NpyDataLoader(dataset, BatchSize, sampler: new FeistelSampler(dataset.Count, seed: 7, num_replicas: 1, rank: 0), num_workers: workers, pageHints: hints);
         using ProcStats stats = ProcStats.StartSampling();
         using var self = Process.GetCurrentProcess();
-        ColdChild.DropCaches();
+        ColdCache.Drop(ColdCache.Mode(options), [prefix + ".bin", prefix + ".idx"]);
         long faults0 = ProcStats.MajorFaults(), read0 = ProcStats.DiskReadBytes();
         self.Refresh();
         TimeSpan cpu0 = self.TotalProcessorTime;

@@ -7,7 +7,7 @@ namespace TorchMmap.Benchmarks;
 /// Token windows of T = 1024 (batch 12, nanoGPT's GPT-2 shape) drawn as nanoGPT's get_batch draws them, from a nanoGPT
 /// <c>.bin</c> file: hot (page cache warm) in rounds that alternate a .NET child (the memcpy limit and the loader with 0, 1
 /// and 2 workers) with the Python idiom; cold, each case in a memory cgroup at most a quarter of the file's size after
-/// dropping the caches; and a soak of a million batches reporting anonymous memory.
+/// evicting the token file from the page cache; and a soak of a million batches reporting anonymous memory.
 /// </summary>
 internal static class TokensBenchmark
 {
@@ -45,7 +45,7 @@ internal static class TokensBenchmark
         {
             Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} tokens hot round {round + 1} of {rounds}");
             var results = ChildProcess.RunAll(["--child", "tokens", "--mode", "hot", "--data", dir, "--tokens", Str(w.Tokens), "--batch", Str(w.BatchSize), "--block", Str(w.BlockSize), "--batches", Str(batches)]);
-            if (TokensPython.Run(w, dir, pythonBatches, cold: false, timeoutSeconds: 600) is RunResult py)
+            if (TokensPython.Run(w, dir, pythonBatches, drop: null, timeoutSeconds: 600) is RunResult py)
                 results.Add(py);
             foreach (RunResult r in results)
             {
@@ -78,6 +78,7 @@ internal static class TokensBenchmark
         if (fileBytes < 4L * limitMiB * 1048576)
             Console.Error.WriteLine($"warning: the file ({fileBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
         int seconds = options.GetInt("cold-seconds", 20);
+        string drop = ColdCache.Mode(options);
         string[] cases = options.GetList("cold-cases", ["limit", "loader-nohints", "loader", "loader-w2", "python-get_batch"]);
         string cgroup = Path.Combine(CgroupRoot, $"torchmmap-tokens-{Environment.ProcessId}");
         Directory.CreateDirectory(cgroup);
@@ -91,8 +92,8 @@ internal static class TokensBenchmark
                 Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} tokens cold {c} in {limitMiB} MiB");
                 File.WriteAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes"), "0");
                 RunResult? r = c == "python-get_batch"
-                    ? TokensPython.Run(w, dir, 1_000_000, cold: true, timeoutSeconds: seconds, shellPrefix: prefix)
-                    : ChildProcess.Run(["--child", "tokens", "--mode", "cold", "--contender", c, "--data", dir, "--tokens", Str(w.Tokens), "--batch", Str(w.BatchSize), "--block", Str(w.BlockSize), "--batches", "1000000", "--timeout-s", Str(seconds)],
+                    ? TokensPython.Run(w, dir, 1_000_000, drop: drop, timeoutSeconds: seconds, shellPrefix: prefix)
+                    : ChildProcess.Run(["--child", "tokens", "--mode", "cold", "--contender", c, "--data", dir, "--tokens", Str(w.Tokens), "--batch", Str(w.BatchSize), "--block", Str(w.BlockSize), "--batches", "1000000", "--timeout-s", Str(seconds), "--drop", drop],
                         shellPrefix: prefix, timeout: TimeSpan.FromSeconds(seconds + 300));
                 long peak = long.Parse(File.ReadAllText(Path.Combine(cgroup, "memory.max_usage_in_bytes")).Trim(), CultureInfo.InvariantCulture);
                 if (r is not null)
@@ -110,7 +111,7 @@ internal static class TokensBenchmark
         double limit = rows.Where(r => r.R.Contender == "limit").Select(r => r.R.Samples / r.R.Median).DefaultIfEmpty(double.NaN).First();
         var sb = new StringBuilder();
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Cold: each case alone in a {limitMiB} MiB memory cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x smaller than the file), page cache dropped before timing, {seconds} s each.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Cold: each case alone in a {limitMiB} MiB memory cgroup ({fileBytes / (limitMiB * 1048576.0):F1}x smaller than the file), {ColdCache.Describe(drop)} before timing, {seconds} s each.");
         sb.AppendLine();
         sb.AppendLine("| contender | batches | batches/s | x memcpy limit | x Python get_batch | major faults | MiB read from disk | peak anon MiB | cgroup peak MiB |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

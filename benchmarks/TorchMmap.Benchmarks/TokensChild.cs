@@ -27,10 +27,10 @@ internal static unsafe partial class TokensChild
         {
             case "hot":
                 foreach (string contender in options.GetList("contenders", ["limit", "loader-w0", "loader", "loader-w2"]))
-                    Report(w, contender, "hot", TimeOne(w, windows, contender, batches, warmup: true, cold: false, timeout));
+                    Report(w, contender, "hot", TimeOne(w, windows, contender, batches, warmup: true, drop: null, timeout));
                 return 0;
             case "cold":
-                Report(w, options.Get("contender", "loader"), "cold", TimeOne(w, windows, options.Get("contender", "loader"), batches, warmup: false, cold: true, timeout));
+                Report(w, options.Get("contender", "loader"), "cold", TimeOne(w, windows, options.Get("contender", "loader"), batches, warmup: false, drop: ColdCache.Mode(options), timeout));
                 return 0;
             case "soak":
                 return Soak(w, windows, options.GetInt("epochs", 10), batches);
@@ -39,8 +39,10 @@ internal static unsafe partial class TokensChild
         }
     }
 
-    private static (double Seconds, long Batches, long Faults, long PeakAnonKiB, long ReadBytes) TimeOne(TokenWorkload w, TokenWindowDataset windows, string contender, int batches, bool warmup, bool cold, double timeout)
+    private static (double Seconds, long Batches, long Faults, long PeakAnonKiB, long ReadBytes) TimeOne(TokenWorkload w, TokenWindowDataset windows, string contender, int batches, bool warmup, string? drop, double timeout)
     {
+        // drop: how a cold run empties the page cache (ColdCache.Drop); null for a hot run.
+        bool cold = drop is not null;
         using ProcStats stats = ProcStats.StartSampling();
         // The same draws as nanoGPT's get_batch for this seed: one epoch of `batches` batches; a warm-up epoch first when hot.
         var sampler = new RandIntSampler(windows.Count, (long)batches * w.BatchSize, w.Seed);
@@ -52,7 +54,7 @@ internal static unsafe partial class TokensChild
             sampler.SetEpoch(1);
             long[] order = sampler.GetIndices();
             if (cold)
-                ColdChildDrop();
+                ColdCache.Drop(drop!, windows.Tokens.Files.Select(f => f.Path));
             long faults = ProcStats.MajorFaults(), read = ProcStats.DiskReadBytes();
             long t0 = Stopwatch.GetTimestamp();
             long done = MemcpyBatches(mapping, order, w, timeout);
@@ -72,7 +74,7 @@ internal static unsafe partial class TokensChild
             loader.SetEpoch(1);
         }
         if (cold)
-            ColdChildDrop();
+            ColdCache.Drop(drop!, windows.Tokens.Files.Select(f => f.Path));
         long f0 = ProcStats.MajorFaults(), r0 = ProcStats.DiskReadBytes();
         long start = Stopwatch.GetTimestamp();
         long n = 0;
@@ -139,18 +141,6 @@ internal static unsafe partial class TokensChild
     {
         var result = new RunResult("tokens", order, contender, [r.Seconds], r.Batches, r.Batches * w.BatchBytes, ProcStats.Status("VmHWM"), r.PeakAnonKiB, 0, r.Faults, DiskReadBytes: r.ReadBytes);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
-    }
-
-    private static void ColdChildDrop()
-    {
-        try
-        {
-            File.WriteAllText("/proc/sys/vm/drop_caches", "3");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine("could not drop caches (needs root): " + ex.Message);
-        }
     }
 
     [LibraryImport("LibTorchSharp")]

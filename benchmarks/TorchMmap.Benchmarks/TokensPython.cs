@@ -6,11 +6,11 @@ internal static class TokensPython
 {
     public const string PythonPath = "/usr/bin/python3";
 
-    private const string Script = """
-import json, sys, time
+    private const string Script = ColdCache.PythonDrop + "\n" + """
+import json, os, sys, time
 import numpy as np
 import torch
-path, B, T, batches, seed, cold, timeout = sys.argv[1:]
+path, B, T, batches, seed, drop, timeout = sys.argv[1:]
 B, T, batches, timeout = int(B), int(T), int(batches), float(timeout)
 torch.manual_seed(int(seed))
 def get_batch():
@@ -32,12 +32,11 @@ def read_bytes():
 def major_faults():
     s = open('/proc/self/stat').read()
     return int(s[s.rindex(')') + 2:].split()[9])
-# Warm-up (hot runs only: a cold run's caches are dropped next, so it only loads the modules' code).
-for _ in range(max(1, batches // 10) if cold != '1' else 3):
+# Warm-up (hot runs only: a cold run's data leaves the cache next, so it only loads the modules' code).
+for _ in range(max(1, batches // 10) if drop == 'hot' else 3):
     get_batch()
-if cold == '1':
-    with open('/proc/sys/vm/drop_caches', 'w') as f:
-        f.write('3')
+if drop != 'hot':
+    drop_cache(drop, path)
 faults, read = major_faults(), read_bytes()
 done = 0
 t0 = time.perf_counter()
@@ -50,9 +49,9 @@ print('RESULT ' + json.dumps({'Workload': 'tokens', 'Order': 'randint', 'Contend
     'WaitSeconds': 0, 'MajorFaults': major_faults() - faults, 'DiskReadBytes': read_bytes() - read}))
 """;
 
-    public static RunResult? Run(TokenWorkload w, string dir, int batches, bool cold, double timeoutSeconds, string? shellPrefix = null) =>
+    public static RunResult? Run(TokenWorkload w, string dir, int batches, string? drop, double timeoutSeconds, string? shellPrefix = null) =>
         ChildProcess.RunCommand(
-            [PythonPath, "-c", Script, w.PathIn(dir), Str(w.BatchSize), Str(w.BlockSize), Str(batches), Str(w.Seed), cold ? "1" : "0", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            [PythonPath, "-c", Script, w.PathIn(dir), Str(w.BatchSize), Str(w.BlockSize), Str(batches), Str(w.Seed), drop ?? "hot", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             shellPrefix, TimeSpan.FromSeconds(timeoutSeconds + 300)).FirstOrDefault();
 
     private static string Str(long v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
