@@ -5,9 +5,9 @@ namespace TorchMmap.Benchmarks;
 
 /// <summary>
 /// Data larger than memory: each case runs in a child process inside a cgroup v1 memory limit, over the cifar file
-/// (at least 4x the limit), after evicting it from the page cache (<see cref="ColdCache"/>); one epoch each. fio measures the device's own random-read
-/// figure on the same file in the same run, before the first case and after every case, so each epoch is rated against
-/// the device as it was just before and just after it.
+/// (at least 4x the limit), after evicting it from the page cache (<see cref="ColdCache"/>); one epoch each. fio
+/// measures the device's own random-read figure on the same file in the same run, before the first case and after every
+/// case, so each epoch is rated against the device as it was just before and just after it.
 /// </summary>
 internal static class ColdBenchmark
 {

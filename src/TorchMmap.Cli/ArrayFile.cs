@@ -33,6 +33,16 @@ internal static class ArrayFile
         : name.Length == 0 ? NpyArray.Open(path) : NpyArray.OpenNpzEntry(path, name);
     }
 
+    /// <summary>Throws unless the folder <paramref name="output"/> would be written in exists: the tool writes only where the
+    /// user's folders already are (the library's writers would make missing ones).</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static void RequireOutputFolder(string output)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"The folder of '{output}' does not exist: '{folder}'.");
+    }
+
     /// <summary>Throws when <paramref name="path"/> is a directory (which the OS would report as "access denied").</summary>
     /// <exception cref="IOException">The path is a directory.</exception>
     public static void RequireFile(string path)

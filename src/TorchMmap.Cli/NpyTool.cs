@@ -75,6 +75,7 @@ public static class NpyTool
             StatsCommand.Create(),
             VerifyCommand.Create(),
             ConvertIdxCommand.Create(),
+            AlignCommand.Create(),
             TokensCommand.Create(),
             CreateHelpCommand(),
         };

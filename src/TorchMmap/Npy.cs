@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace TorchMmap;
 
 /// <summary>Whole-array load and save, as NumPy's <c>np.load</c>, <c>np.save</c> and <c>np.savez</c>.</summary>
-public static class Npy
+public static partial class Npy
 {
     /// <summary>Loads the whole .npy file at <paramref name="path"/> into a new tensor, as <c>np.load(path)</c>.</summary>
     /// <remarks>

@@ -27,10 +27,7 @@ internal static class ConvertIdxCommand
     {
         ArrayFile.RequireFile(input);
         ArrayFile.RequireFile(output);
-        // The converter would make missing folders; the tool writes only where the user's folders already are.
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (folder is not null && !Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"The folder of '{output}' does not exist: '{folder}'.");
+        ArrayFile.RequireOutputFolder(output);
         CheckOptionsApply(input, options);
         int lastPercent = -1;
         NpyHeader header = IdxConverter.Convert(input, output, options, (done, total) =>

@@ -228,6 +228,47 @@ public sealed class NpyToolTests : IDisposable
     }
 
     [Fact]
+    public void Align_NpySaveFile_WritesTheSameArrayWithDataOnAPage()
+    {
+        string path = SaveArange("a.npy", 24, ScalarType.Float32, 2, 3, 4);
+        string aligned = PathOf("a-page.npy");
+
+        (int code, string output, _) = Run("align", path, aligned);
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("<f4 (2, 3, 4), data at byte 4096", output, StringComparison.Ordinal);
+        Assert.Equal(4096, NpyHeader.Read(aligned).DataOffset);
+        using Tensor before = Npy.Load(path), after = Npy.Load(aligned);
+        Assert.True(before.eq(after).all().item<bool>());
+    }
+
+    [Fact]
+    public void Align_BadAlignment_ExitsUsageAndWritesNothing()
+    {
+        string path = SaveArange("a.npy", 6, ScalarType.Int32, 6);
+
+        (int code, _, string error) = Run("align", path, PathOf("out.npy"), "--alignment", "100");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--alignment 100", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("out.npy")));
+    }
+
+    [Fact]
+    public void Align_NpzArchive_ExitsUsageNamingIt()
+    {
+        string npz = PathOf("a.npz");
+        using (Tensor t = torch.arange(4, dtype: ScalarType.Int64))
+            Npy.SaveNpz(npz, new Dictionary<string, Tensor> { ["x"] = t });
+
+        (int code, _, string error) = Run("align", npz, PathOf("out.npy"));
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(npz, error, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("out.npy")));
+    }
+
+    [Fact]
     public void Verify_ValidFile_ExitsZero()
     {
         string path = SaveArange("v.npy", 6, ScalarType.Float64, 2, 3);
