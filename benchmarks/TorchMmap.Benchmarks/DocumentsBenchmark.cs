@@ -72,7 +72,7 @@ internal static class DocumentsBenchmark
         long binBytes = new FileInfo(prefix + ".bin").Length;
         if (binBytes < 4L * limitMiB * 1048576)
             Console.Error.WriteLine($"warning: the .bin ({binBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
-        string[] cases = options.GetList("cold-cases", ["packed:w1", "windows:w1", "packed:w1:hints", "windows:w1:hints", "packed:w2:hints", "windows:w2:hints"]);
+        string[] cases = options.GetList("cold-cases", ["packed:w1", "windows:w1", "packed:w1:nohints", "windows:w1:nohints", "packed:w2:hints", "windows:w2:hints"]);
         var results = new Dictionary<string, List<(RunResult R, long Peak)>>(StringComparer.Ordinal);
         string load0 = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         DateTime start = DateTime.UtcNow;
@@ -86,7 +86,7 @@ internal static class DocumentsBenchmark
                     Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} documents cold {c} in {limitMiB} MiB, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
                     cgroup.ResetPeak();
                     RunResult? r = ChildProcess.Run(
-                        ["--child", "documents-cold", "--prefix", prefix, "--kind", p[0], "--workers", p[1][1..], "--hints", p.Length > 2 && p[2] == "hints" ? "true" : "false",
+                        ["--child", "documents-cold", "--prefix", prefix, "--kind", p[0], "--workers", p[1][1..], "--hints", p.Length < 3 ? "auto" : p[2] == "hints" ? "true" : p[2] == "nohints" ? "false" : throw new ArgumentException($"Unknown setting '{p[2]}' in case '{c}'; use hints or nohints."),
                          "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--drop", drop],
                         shellPrefix: cgroup.ShellPrefix, timeout: TimeSpan.FromSeconds(seconds + 180));
                     if (r is null)

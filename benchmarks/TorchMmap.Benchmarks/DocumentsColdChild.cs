@@ -22,7 +22,8 @@ internal static class DocumentsColdChild
         string prefix = options.Get("prefix", "");
         string kind = options.Get("kind", "packed");
         int workers = options.GetInt("workers", 1);
-        bool hints = options.Get("hints", "false") == "true";
+        // pageHints: true, false, or the loader's default (auto).
+        bool? hints = options.Get("hints", "auto") switch { "true" => true, "false" => false, _ => null };
         double seconds = options.GetInt("seconds", 20);
         // TorchSharp's native libraries load, the files open and the loader is made before the data leaves the page cache.
         using (Tensor warm = torch.zeros(1))

@@ -13,6 +13,10 @@ internal interface IPageCache
     /// <summary>Hints the order in which samples will be read.</summary>
     void Advise(NpyAccessPattern pattern);
 
+    /// <summary>The bytes of mapped data the samples are read from: what the page cache must hold for reads to stay off the
+    /// disk.</summary>
+    long DataBytes { get; }
+
     /// <summary>Checks that no underlying file has been truncated since it was opened.</summary>
     void EnsureFilesIntact();
 }

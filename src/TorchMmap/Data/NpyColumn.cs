@@ -137,6 +137,9 @@ internal sealed unsafe class NpyColumn : IDisposable
             shard.Advise(pattern);
     }
 
+    /// <summary>The data bytes of every shard.</summary>
+    public long DataBytes => _shards.Sum(s => s.Header.DataLength);
+
     public void EnsureFilesIntact()
     {
         foreach (NpyArray shard in _shards)

@@ -68,7 +68,9 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <param name="pageHints">True to pass the kernel paging hints (Linux <c>madvise</c>; nothing elsewhere): each epoch the access
     /// pattern (normal read-ahead for a <see cref="SequentialSampler"/> or <see cref="BlockShuffleSampler"/>, random otherwise),
     /// and, in shuffled orders, will-need for the rows of the batches <c>prefetch_factor</c> ahead of each worker, so the disk
-    /// reads them while earlier batches are copied. Worth it when data is on disk rather than in the page cache.</param>
+    /// reads them while earlier batches are copied. Worth it when data is on disk rather than in the page cache; null (the
+    /// default) passes them when the dataset's mapped data is larger than the memory the process may use (see
+    /// <see cref="PageHints"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/>, <paramref name="num_workers"/> or <paramref name="prefetch_factor"/> is out of range.</exception>
     /// <exception cref="ArgumentException">Both <paramref name="sampler"/> and <paramref name="shuffle"/> are given, or a built-in sampler was made for a dataset of another size.</exception>
@@ -84,7 +86,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         int? prefetch_factor = null,
         bool disposeBatch = true,
         bool disposeDataset = false,
-        bool pageHints = false)
+        bool? pageHints = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -105,7 +107,7 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         NumWorkers = num_workers;
         PrefetchFactor = prefetch_factor ?? DefaultPrefetchFactor(dataset, batchSize);
         DisposeBatch = disposeBatch;
-        PageHints = pageHints;
+        PageHints = pageHints ?? HintsByDefault(dataset, MemoryBudget.Bytes);
     }
 
     /// <summary>The dataset read.</summary>
@@ -139,7 +141,11 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Whether each batch is disposed when the next one is taken.</summary>
     public bool DisposeBatch { get; }
 
-    /// <summary>Whether paging hints are sent to the kernel.</summary>
+    /// <summary>Whether paging hints are sent to the kernel: as given, or by default when the dataset's mapped data is larger
+    /// than the memory the process may use (the smallest of the machine's memory and its memory cgroups' limits), so its
+    /// samples come from the disk. There a random order without hints faults up to <c>read_ahead_kb</c> around every
+    /// sample, which memory evicts before its neighbours are read (token windows and documents 40-100x slower than with
+    /// hints); data the page cache holds gains nothing from them.</summary>
     public bool PageHints { get; }
 
     /// <summary>Batches per epoch, honouring <see cref="DropLast"/>.</summary>
@@ -285,6 +291,10 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
         SequentialSampler or BlockShuffleSampler => NpyAccessPattern.Normal,
         _ => NpyAccessPattern.Random,
     };
+
+    // The default for pageHints: hints for datasets over more mapped data than memory holds.
+    internal static bool HintsByDefault(IBatchDataset dataset, long memoryBytes) =>
+        dataset is IPageCache cache && cache.DataBytes > memoryBytes;
 
     // Will-need hints only slow a sequential epoch down: the kernel's read-ahead already runs ahead of in-order reads.
     private bool HintsRows => PageHints && Sampler is not SequentialSampler && _dataset is IPageCache;

@@ -285,6 +285,9 @@ public sealed partial class NpyMmapDataset : torch.utils.data.Dataset, IBatchDat
     }
 
     /// <inheritdoc />
+    long IPageCache.DataBytes => _columns.Sum(c => c.DataBytes);
+
+    /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -176,6 +176,10 @@ public sealed class Subset : torch.utils.data.Dataset, IBatchDataset, IBatchFill
         (Dataset as IPageCache)?.Advise(pattern == NpyAccessPattern.Sequential ? NpyAccessPattern.Normal : pattern);
 
     /// <inheritdoc />
+    /// <remarks>The parent's: a subset's samples are scattered over all of it.</remarks>
+    long IPageCache.DataBytes => (Dataset as IPageCache)?.DataBytes ?? 0;
+
+    /// <inheritdoc />
     void IPageCache.EnsureFilesIntact() => (Dataset as IPageCache)?.EnsureFilesIntact();
 
     private void Map(ReadOnlySpan<long> indices, Span<long> mapped)

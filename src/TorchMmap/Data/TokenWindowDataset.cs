@@ -160,6 +160,9 @@ public sealed unsafe class TokenWindowDataset : torch.utils.data.Dataset, IBatch
     }
 
     /// <inheritdoc />
+    long IPageCache.DataBytes => Tokens.Files.Sum(f => f.Array.Header.DataLength);
+
+    /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -194,6 +194,45 @@ public sealed class NpyDataLoaderTests : IDisposable
         LoaderAssert.Epoch(loader, reference, order, 8, dropLast: false);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HintsByDefault_MappedDataAgainstMemory_HintsOnlyWhenTheDataIsLarger(bool subset)
+    {
+        Dictionary<string, string> paths = _files.WriteMixed(90);
+        using var dataset = NpyMmapDataset.Open(paths.Select(kv => (kv.Key, kv.Value)).ToArray());
+        IBatchDataset source = subset ? new Subset(dataset, [1, 5, 7]) : dataset;
+        // The files' data bytes, from their sizes and headers: a subset's few samples lie anywhere in all of them.
+        long dataBytes = paths.Values.Sum(p => new FileInfo(p).Length - TorchMmap.Format.NpyHeader.Read(p).DataOffset);
+
+        Assert.True(NpyDataLoader.HintsByDefault(source, memoryBytes: dataBytes - 1));
+        Assert.False(NpyDataLoader.HintsByDefault(source, memoryBytes: dataBytes));
+    }
+
+    [Fact]
+    public void HintsByDefault_DatasetOverNoMappedFiles_NeverHints()
+    {
+        (string x, string y) = _files.Write(10);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
+
+        Assert.False(NpyDataLoader.HintsByDefault(new TrackingDataset(dataset), memoryBytes: 0));
+    }
+
+    [Fact]
+    public void Constructor_PageHints_AsGivenElseFromTheDataAgainstMemory()
+    {
+        (string x, string y) = _files.Write(10);
+        using var dataset = NpyMmapDataset.Open(("x", x), ("label", y));
+
+        // A few hundred bytes of data: far below the memory any process here may use.
+        using (var automatic = new NpyDataLoader(dataset, batchSize: 4))
+            Assert.False(automatic.PageHints);
+        using (var on = new NpyDataLoader(dataset, batchSize: 4, pageHints: true))
+            Assert.True(on.PageHints);
+        using (var off = new NpyDataLoader(dataset, batchSize: 4, pageHints: false))
+            Assert.False(off.PageHints);
+    }
+
     [Fact]
     public void GetEnumerator_UserSamplerShorterThanItsCount_ThrowsBeforeAnyBatch()
     {

@@ -65,6 +65,17 @@ public sealed class TokenWindowDatasetTests : IDisposable
     }
 
     [Fact]
+    public void HintsByDefault_TokenShards_CountEveryShardsBytes()
+    {
+        // 10 + 1 + 3 + 40 uint32 tokens in four headerless shards: 216 bytes of mapped data.
+        using TokenStream stream = Positions(10, 1, 3, 40);
+        using var windows = new TokenWindowDataset(stream, 8);
+
+        Assert.True(NpyDataLoader.HintsByDefault(windows, memoryBytes: 215));
+        Assert.False(NpyDataLoader.HintsByDefault(windows, memoryBytes: 216));
+    }
+
+    [Fact]
     public void Constructor_TooFewTokensForOneWindow_Throws()
     {
         using TokenStream stream = Positions(10);

@@ -224,6 +224,9 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     }
 
     /// <inheritdoc />
+    long IPageCache.DataBytes => Documents.ValueCount * Documents.DType.ItemSize;
+
+    /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -156,6 +156,9 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
     }
 
     /// <inheritdoc />
+    long IPageCache.DataBytes => Documents.ValueCount * Documents.DType.ItemSize;
+
+    /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

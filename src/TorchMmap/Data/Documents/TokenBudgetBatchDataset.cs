@@ -212,6 +212,9 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
     }
 
     /// <inheritdoc />
+    long IPageCache.DataBytes => Documents.ValueCount * Documents.DType.ItemSize;
+
+    /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
