@@ -144,8 +144,8 @@ public sealed partial class NpyDataLoader : IEnumerable<Dictionary<string, Tenso
     /// <summary>Whether paging hints are sent to the kernel: as given, or by default when the dataset's mapped data is larger
     /// than the memory the process may use (the smallest of the machine's memory and its memory cgroups' limits), so its
     /// samples come from the disk. There a random order without hints faults up to <c>read_ahead_kb</c> around every
-    /// sample, which memory evicts before its neighbours are read (token windows and documents 40-100x slower than with
-    /// hints); data the page cache holds gains nothing from them.</summary>
+    /// sample, which memory evicts before its neighbours are read (token windows and documents hundreds of times slower
+    /// than with hints); data the page cache holds gains nothing from them.</summary>
     public bool PageHints { get; }
 
     /// <summary>Batches per epoch, honouring <see cref="DropLast"/>.</summary>
