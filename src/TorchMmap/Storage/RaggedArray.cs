@@ -69,6 +69,9 @@ public sealed unsafe partial class RaggedArray : IDisposable
     /// <summary>The dtype of the values (the first shard's, for a concatenation).</summary>
     public NpyDType DType => Values.DType;
 
+    /// <summary>The bytes of all values: what a page cache must hold for reads of them to stay off the disk.</summary>
+    internal long ValueBytes => ValueCount * DType.ItemSize;
+
     /// <summary>True when the values are integers, which the token layouts widen to int64.</summary>
     public bool HasIntegerValues => _shards?.All(s => s.HasIntegerValues) ?? DType.Kind is NpyKind.SignedInteger or NpyKind.UnsignedInteger;
 

@@ -27,6 +27,17 @@ public sealed class PackedDocumentDatasetTests : IDisposable
     }
 
     [Fact]
+    public void HintsByDefault_Documents_CountTheValuesBytes()
+    {
+        // 11 int32 tokens: 44 bytes of values, the part of the files the samples are read from.
+        using RaggedArray docs = DocumentFiles.WriteNpyPair(_dir, s_documents);
+        using var data = new PackedDocumentDataset(docs, blockSize: 4, PackingMode.Split);
+
+        Assert.True(NpyDataLoader.HintsByDefault(data, memoryBytes: 43));
+        Assert.False(NpyDataLoader.HintsByDefault(data, memoryBytes: 44));
+    }
+
+    [Fact]
     public void Split_CutsTheStreamEveryT_MasksEveryDocumentBoundary()
     {
         using RaggedArray docs = DocumentFiles.WriteNpyPair(_dir, s_documents);

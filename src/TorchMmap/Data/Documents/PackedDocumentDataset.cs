@@ -224,7 +224,7 @@ public sealed unsafe class PackedDocumentDataset : torch.utils.data.Dataset, IBa
     }
 
     /// <inheritdoc />
-    long IPageCache.DataBytes => Documents.ValueCount * Documents.DType.ItemSize;
+    long IPageCache.DataBytes => Documents.ValueBytes;
 
     /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()

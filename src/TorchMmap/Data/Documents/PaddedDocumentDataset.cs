@@ -156,7 +156,7 @@ public sealed class PaddedDocumentDataset : torch.utils.data.Dataset, IBatchData
     }
 
     /// <inheritdoc />
-    long IPageCache.DataBytes => Documents.ValueCount * Documents.DType.ItemSize;
+    long IPageCache.DataBytes => Documents.ValueBytes;
 
     /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()

@@ -212,7 +212,7 @@ public sealed class TokenBudgetBatchDataset : torch.utils.data.Dataset, IBatchDa
     }
 
     /// <inheritdoc />
-    long IPageCache.DataBytes => Documents.ValueCount * Documents.DType.ItemSize;
+    long IPageCache.DataBytes => Documents.ValueBytes;
 
     /// <inheritdoc />
     void IPageCache.EnsureFilesIntact()
