@@ -9,8 +9,8 @@ namespace TorchMmap.Benchmarks;
 /// <c>files</c> (the default) evicts only the data files with <c>posix_fadvise(POSIX_FADV_DONTNEED)</c> and checks with
 /// <c>mincore</c> that they left: the process stays as warm as a trainer some steps in, its data as cold as a file never
 /// read. <c>all</c> drops the whole page cache (<c>echo 3 &gt; /proc/sys/vm/drop_caches</c>), which also evicts the
-/// process's own libraries where it has not run them yet (libtorch, the JIT): their pages then fault back in during the
-/// timed epoch, each read waiting behind the loader's queue on the disk.
+/// process's own libraries where it has not run them yet (libtorch, the .NET runtime): their pages then fault back in
+/// during the timed epoch (17-19 major faults against 1 in the cold benchmark), which read slower for it.
 /// </remarks>
 internal static unsafe partial class ColdCache
 {

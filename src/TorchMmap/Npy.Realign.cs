@@ -20,6 +20,7 @@ public static partial class Npy
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dataAlignment"/> is not a multiple of 64 from 64 to 8192.</exception>
     /// <exception cref="InvalidDataException"><paramref name="source"/> is not a well-formed .npy file, or ends before the data its
     /// header promises.</exception>
+    /// <exception cref="NotSupportedException">The file's dtype is one the library cannot load (such as uint64).</exception>
     /// <exception cref="IOException">A file cannot be read or written, or <paramref name="source"/> is not a regular file.</exception>
     public static NpyHeader Realign(string source, string destination, int dataAlignment = 4096)
     {
