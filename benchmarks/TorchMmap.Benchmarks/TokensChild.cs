@@ -61,8 +61,9 @@ internal static unsafe partial class TokensChild
             return (Stopwatch.GetElapsedTime(t0).TotalSeconds, done, ProcStats.MajorFaults() - faults, stats.PeakAnonKiB, ProcStats.DiskReadBytes() - read);
         }
         int workers = contender switch { "loader-w0" => 0, "loader-w2" => 2, _ => 1 };
-        // Cold runs pass the kernel paging hints (the option meant for data on disk), except the case that shows what they do.
-        using var loader = new NpyDataLoader(windows, w.BatchSize, sampler: sampler, num_workers: workers, pageHints: cold && contender != "loader-nohints");
+        // pageHints at its default (hints where the tokens are larger than the memory the process may use: in the cold runs,
+        // none in the hot ones), except the case that shows what reading without them costs.
+        using var loader = new NpyDataLoader(windows, w.BatchSize, sampler: sampler, num_workers: workers, pageHints: contender == "loader-nohints" ? false : null);
         if (warmup)
         {
             foreach (Dictionary<string, Tensor> _ in loader)
