@@ -62,14 +62,11 @@ internal static class ColdBenchmark
         using (MemoryCgroup cgroup = MemoryCgroup.Create("cold", limitMiB))
         {
             // The disk's random-read rate drifts by a fifth within minutes on a shared virtual machine, so each epoch is rated
-            // against the fio runs on either side of it. Its blocks not read for a while come at a tenth of the rate or less
-            // until they have been read once (an epoch of a file untouched for two hours took 39 s, fio on the other file just
-            // before and after it ran at full rate): every data file is read through once, bypassing the page cache, and an
-            // untimed second of fio follows.
+            // against the fio runs on either side of it, after the data files are read through once and an untimed second of
+            // fio.
             if (fio)
             {
-                foreach (string file in dataFiles)
-                    _ = FioReference.ReadThrough(file);
+                ColdCache.WakeDisk(dataFiles);
                 _ = FioReference.RandRead(images, rowPages, queueDepth, 1);
             }
             double before = fio ? RunFio(images, blockSizes, queueDepth, fioSeconds, fioResults, rowPages) : double.NaN;

@@ -74,6 +74,7 @@ internal static class DocumentsBenchmark
             Console.Error.WriteLine($"warning: the .bin ({binBytes >> 20} MiB) is less than 4x the limit ({limitMiB} MiB)");
         string[] cases = options.GetList("cold-cases", ["packed:w1", "windows:w1", "packed:w1:nohints", "windows:w1:nohints", "packed:w2:hints", "windows:w2:hints"]);
         var results = new Dictionary<string, List<(RunResult R, long Peak)>>(StringComparer.Ordinal);
+        ColdCache.WakeDisk([prefix + ".bin", prefix + ".idx"]);
         string load0 = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         DateTime start = DateTime.UtcNow;
         using (MemoryCgroup cgroup = MemoryCgroup.Create("documents", limitMiB))

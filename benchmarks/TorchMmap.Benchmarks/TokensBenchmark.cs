@@ -87,6 +87,7 @@ internal static class TokensBenchmark
         string cgroup = Path.Combine(CgroupRoot, $"torchmmap-tokens-{Environment.ProcessId}");
         Directory.CreateDirectory(cgroup);
         var rows = new List<(RunResult R, long CgroupPeak)>();
+        ColdCache.WakeDisk([w.PathIn(dir)]);
         try
         {
             File.WriteAllText(Path.Combine(cgroup, "memory.limit_in_bytes"), (limitMiB * 1048576L).ToString(CultureInfo.InvariantCulture));
