@@ -17,6 +17,9 @@ internal static unsafe partial class LibC
     private const int StatxUidOffset = 20;
     private const int StatxGidOffset = 24;
     private const int StatxModeOffset = 28;
+    private const int StatxSizeOffset = 40;
+    private const int StatxCTimeOffset = 96;
+    private const int AtEmptyPath = 0x1000;
 
     private const int FileTypeMask = 0xF000;
     private const int RegularFileType = 0x8000;
@@ -86,6 +89,24 @@ internal static unsafe partial class LibC
         }
         errno = 0;
         return new FileStatus(*(ushort*)(buffer + StatxModeOffset), *(uint*)(buffer + StatxUidOffset), *(uint*)(buffer + StatxGidOffset));
+    }
+
+    /// <summary>When an open file last changed, as (status-change time in nanoseconds, size), or null when <c>statx</c> cannot
+    /// say. Any write, truncation or change of its times moves the status-change time, which no call can set back.</summary>
+    public static (long ChangedNs, long Size)? TryChangeStamp(SafeFileHandle file)
+    {
+        byte* buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (StatX((int)file.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, buffer) != 0)
+                return null;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        long changedNs = *(long*)(buffer + StatxCTimeOffset) * 1_000_000_000L + *(uint*)(buffer + StatxCTimeOffset + 8);
+        return (changedNs, *(long*)(buffer + StatxSizeOffset));
     }
 
     /// <summary>Allocates the blocks of [0, <paramref name="length"/>) and extends the file to it.</summary>

@@ -15,8 +15,9 @@ namespace TorchMmap.Storage;
 /// <remarks>Thread safe: each call rents an AIO context with its own aligned buffer, so workers read in parallel.</remarks>
 internal sealed unsafe class DirectReader : IDisposable
 {
-    // O_DIRECT needs offsets, lengths and buffers aligned to the device's logical block; a page covers every common one.
-    private const long Alignment = 4096;
+    /// <summary>O_DIRECT needs offsets, lengths and buffers aligned to the device's logical block; a page covers every
+    /// common one.</summary>
+    public const long Alignment = 4096;
     // Reads in flight per context. Deeper queues read slower on the virtio disks measured (fio: 44,000 random 16 KiB
     // reads a second at depth 32 against 36,000 at 256, the same minute), and the loader runs one context per thread.
     private const int MaxInFlight = 32;
@@ -75,10 +76,12 @@ internal sealed unsafe class DirectReader : IDisposable
     public static long SpanBytes(long offset, long bytes) => AlignUp(offset + bytes) - AlignDown(offset);
 
     /// <summary>Copies row <c>indices[k]</c> (at <paramref name="dataStart"/> + index × <paramref name="rowBytes"/>) to
-    /// <paramref name="dst"/> + k × <paramref name="rowBytes"/>, for every k.</summary>
+    /// <paramref name="dst"/> + k × <paramref name="rowBytes"/>, for every k. With <paramref name="edges"/>, a row whose edge
+    /// is kept there is read a block shorter, and the edges the reads bring are kept.</summary>
+    /// <returns>The rows read a block shorter.</returns>
     /// <exception cref="InvalidDataException">The file is now shorter than a row needs.</exception>
     /// <exception cref="IOException">The disk reported an error.</exception>
-    public void ReadRows(long dataStart, long rowBytes, ReadOnlySpan<long> indices, byte* dst)
+    public int ReadRows(long dataStart, long rowBytes, ReadOnlySpan<long> indices, byte* dst, RowEdgeCache? edges = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         // The largest span a row can have: its bytes plus the partial blocks at either end.
@@ -86,7 +89,8 @@ internal sealed unsafe class DirectReader : IDisposable
         Context context = Rent(slotBytes);
         try
         {
-            context.ReadRows(_file, _owner, slotBytes, dataStart, rowBytes, indices, dst);
+            var batch = new Batch(_file, _owner, slotBytes, dataStart, rowBytes, edges, edges?.Begin(_file) ?? 0);
+            return context.ReadRows(batch, indices, dst);
         }
         finally
         {
@@ -115,9 +119,14 @@ internal sealed unsafe class DirectReader : IDisposable
             ?? throw new IOException($"Cannot set up asynchronous reads of '{_owner.Path}': the kernel has no AIO context left (fs.aio-max-nr).");
     }
 
-    private static long AlignDown(long value) => value & ~(Alignment - 1);
+    /// <summary>The start of the block holding <paramref name="value"/>.</summary>
+    public static long AlignDown(long value) => value & ~(Alignment - 1);
 
-    private static long AlignUp(long value) => (value + Alignment - 1) & ~(Alignment - 1);
+    /// <summary><paramref name="value"/> rounded up to a whole block.</summary>
+    public static long AlignUp(long value) => (value + Alignment - 1) & ~(Alignment - 1);
+
+    /// <summary>Where the rows of one call are, how large their slots are, and the edges they may use and keep.</summary>
+    private readonly record struct Batch(SafeFileHandle File, MappedFile Owner, long SlotBytes, long DataStart, long RowBytes, RowEdgeCache? Edges, long Generation);
 
     /// <summary>One AIO context with its requests, completions and aligned bounce buffer.</summary>
     private sealed class Context : IDisposable
@@ -128,6 +137,9 @@ internal sealed unsafe class DirectReader : IDisposable
         private readonly LibC.IoControlBlock** _pointers;
         private readonly LibC.IoEvent* _events;
         private readonly int[] _free = new int[MaxSlots];
+        // The edge each slot's row was read without (zero length: read whole), and a copy of its bytes taken at submission.
+        private readonly RowEdgeCache.Edge[] _slotEdges = new RowEdgeCache.Edge[MaxSlots];
+        private byte[] _edgeCopies = [];
         // The state of the batch being read (a context serves one call at a time).
         private int _next, _inFlight, _pending, _freeCount;
         private Exception? _error;
@@ -164,17 +176,18 @@ internal sealed unsafe class DirectReader : IDisposable
             return got == 1 && _events[0].Result >= 0;
         }
 
-        public void ReadRows(SafeFileHandle file, MappedFile owner, long slotBytes, long dataStart, long rowBytes, ReadOnlySpan<long> indices, byte* dst)
+        public int ReadRows(in Batch read, ReadOnlySpan<long> indices, byte* dst)
         {
-            var read = new Batch(file, owner, slotBytes, dataStart, rowBytes);
             _freeCount = 0;
-            for (int s = (int)Math.Min(MaxSlots, BufferBytes / slotBytes) - 1; s >= 0; s--)
+            for (int s = (int)Math.Min(MaxSlots, BufferBytes / read.SlotBytes) - 1; s >= 0; s--)
                 _free[_freeCount++] = s;
+            if (read.Edges is { } edges && _edgeCopies.Length < MaxSlots * edges.Capacity)
+                _edgeCopies = new byte[MaxSlots * edges.Capacity];
             _next = 0;
             _inFlight = 0;
             _pending = 0;
             _error = null;
-            int done = 0;
+            int done = 0, shortened = 0;
             // Every request submitted is reaped before returning, even after an error, because the kernel writes into this
             // context's buffer until it completes.
             while (done < indices.Length && (_error is null || _inFlight > 0))
@@ -189,7 +202,7 @@ internal sealed unsafe class DirectReader : IDisposable
                 {
                     // Requests may still be writing into the buffer: the context must not be used again.
                     Broken = true;
-                    throw new IOException($"Waiting for reads of '{owner.Path}' failed: errno {-got}.");
+                    throw new IOException($"Waiting for reads of '{read.Owner.Path}' failed: errno {-got}.");
                 }
                 _inFlight -= (int)got;
                 // The disk gets its next requests before the rows it just read are copied out of their slots.
@@ -199,19 +212,71 @@ internal sealed unsafe class DirectReader : IDisposable
                     LibC.IoEvent ev = _events[e];
                     int slot = (int)(ev.Data >> 32), k = (int)(uint)ev.Data;
                     done++;
-                    long offset = dataStart + indices[k] * rowBytes;
-                    long skip = offset - AlignDown(offset);
                     if (ev.Result < 0)
-                        _error ??= owner.CopyFailed((int)-ev.Result);
-                    else if (ev.Result < skip + rowBytes)
-                        _error ??= owner.CopyFailed(LibC.EFault);   // a short read: the file ends before the row does
-                    else if (_error is null)
-                        Buffer.MemoryCopy(_buffer + slot * slotBytes + skip, dst + k * rowBytes, rowBytes, rowBytes);
+                        _error ??= read.Owner.CopyFailed((int)-ev.Result);
+                    else if (!Complete(read, indices[k], slot, ev.Result, dst + k * read.RowBytes))
+                        _error ??= read.Owner.CopyFailed(LibC.EFault);   // a short read: the file ends before the row does
+                    else if (_slotEdges[slot].Length > 0)
+                        shortened++;
                     _free[_freeCount++] = slot;
                 }
             }
             if (_error is not null)
                 throw _error;
+            return shortened;
+        }
+
+        // The file offsets [start, end) a row is read as: its whole blocks, less the block holding an edge that is kept
+        // (which is then copied to the slot's edge copy).
+        private (long Start, long End) Span(in Batch read, long row, int slot)
+        {
+            long offset = read.DataStart + row * read.RowBytes;
+            long start = AlignDown(offset), end = AlignUp(offset + read.RowBytes);
+            RowEdgeCache.Edge edge = default;
+            if (read.Edges is { } edges)
+            {
+                edge = edges.EdgeOf(row);
+                if (edge.Length > 0 && edges.TryCopy(row, edge, read.Generation, _edgeCopies.AsSpan(slot * edges.Capacity, edges.Capacity)))
+                {
+                    if (edge.AtHead)
+                        start += Alignment;
+                    else
+                        end -= Alignment;
+                }
+                else
+                {
+                    edge = default;
+                }
+            }
+            _slotEdges[slot] = edge;
+            return (start, end);
+        }
+
+        // Copies a row read into its slot (got bytes) to dst, with its kept edge, and keeps the edges of it and its neighbours
+        // the read brought. False when the read ended before the row did.
+        private bool Complete(in Batch read, long row, int slot, long got, byte* dst)
+        {
+            long offset = read.DataStart + row * read.RowBytes;
+            RowEdgeCache.Edge edge = _slotEdges[slot];
+            long start = AlignDown(offset) + (edge.AtHead && edge.Length > 0 ? Alignment : 0);
+            long bodyFrom = offset + (edge.AtHead ? edge.Length : 0), bodyBytes = read.RowBytes - edge.Length;
+            if (got < bodyFrom - start + bodyBytes)
+                return false;
+            if (_error is not null)
+                return true;
+            byte* slotStart = _buffer + slot * read.SlotBytes;
+            Buffer.MemoryCopy(slotStart + (bodyFrom - start), dst + (edge.AtHead ? edge.Length : 0), bodyBytes, bodyBytes);
+            if (read.Edges is not { } edges)
+                return true;
+            if (edge.Length > 0)
+                _edgeCopies.AsSpan(slot * edges.Capacity, edge.Length).CopyTo(new Span<byte>(dst + (edge.AtHead ? 0 : bodyBytes), edge.Length));
+            for (long neighbour = Math.Max(0, row - 1); neighbour <= row + 1 && neighbour < edges.Rows; neighbour++)
+            {
+                RowEdgeCache.Edge kept = edges.EdgeOf(neighbour);
+                if (kept.Length > 0 && kept.Offset >= start && kept.Offset + kept.Length <= start + got)
+                    edges.Offer(neighbour, kept, read.Generation, new ReadOnlySpan<byte>(slotStart + (kept.Offset - start), kept.Length));
+            }
+            return true;
         }
 
         // Fills free slots with requests for the next rows, up to MaxInFlight in flight, and submits them SubmitGroup at a
@@ -223,9 +288,8 @@ internal sealed unsafe class DirectReader : IDisposable
             while (_next < indices.Length && _freeCount > 0 && _inFlight + _pending < MaxInFlight)
             {
                 int slot = _free[--_freeCount];
-                long offset = read.DataStart + indices[_next] * read.RowBytes;
-                long start = AlignDown(offset);
-                _requests[slot] = Request(read.File, ((ulong)(uint)slot << 32) | (uint)_next, start, AlignUp(offset + read.RowBytes) - start, _buffer + slot * read.SlotBytes);
+                (long start, long end) = Span(read, indices[_next], slot);
+                _requests[slot] = Request(read.File, ((ulong)(uint)slot << 32) | (uint)_next, start, end - start, _buffer + slot * read.SlotBytes);
                 _pointers[_pending++] = _requests + slot;
                 _next++;
             }
@@ -261,9 +325,6 @@ internal sealed unsafe class DirectReader : IDisposable
             NativeMemory.Free(_pointers);
             NativeMemory.Free(_events);
         }
-
-        /// <summary>Where the rows of one call are and how large their slots are.</summary>
-        private readonly record struct Batch(SafeFileHandle File, MappedFile Owner, long SlotBytes, long DataStart, long RowBytes);
 
         private LibC.IoControlBlock Request(SafeFileHandle file, ulong data, long offset, long bytes, byte* buffer = null) => new()
         {

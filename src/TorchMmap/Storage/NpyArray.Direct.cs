@@ -12,13 +12,27 @@ public sealed partial class NpyArray
     private const long MaxDirectRowBytes = 64L << 20;
 
     private long _directRows;
+    private long _directShortRows;
+    private RowEdgeCache? _edges;
+    private bool _edgesCreated;
+    private object? _edgesLock;
 
     /// <summary>The data size from which scattered batches are read with O_DIRECT: the memory this process may use, so the
     /// path is taken only where the page cache cannot hold the file anyway. Settable for tests.</summary>
     internal long DirectReadMinBytes { get; set; } = MemoryBudget.Bytes;
 
+    /// <summary>The memory the direct path may keep row edges in (<see cref="RowEdgeCache"/>): a share of the memory this
+    /// process may use. Settable for tests, before the first direct read.</summary>
+    internal long EdgeBudgetBytes { get; set; } = MemoryBudget.Bytes / RowEdgeCache.BudgetShare;
+
     /// <summary>Rows read with O_DIRECT so far.</summary>
     internal long DirectRowsRead => Interlocked.Read(ref _directRows);
+
+    /// <summary>Rows read with O_DIRECT a block shorter, their edge kept, so far.</summary>
+    internal long DirectShortRowsRead => Interlocked.Read(ref _directShortRows);
+
+    /// <summary>The edges kept for this array's direct reads, or null (none yet, or none worth keeping).</summary>
+    internal RowEdgeCache? Edges => Volatile.Read(ref _edges);
 
     // Rows scattered over data larger than the memory the process may use: each row costs one disk read whichever way it
     // is read, and through the mapping it also costs a page-cache insertion, a reclaim, and read-ahead no row wants (a
@@ -70,8 +84,11 @@ public sealed partial class NpyArray
     {
         if (!ShouldReadDirect(indices) || lease.File.Direct is not { } reader)
             return false;
-        reader.ReadRows(DataStart, RowBytes, indices, dst);
+        RowEdgeCache? edges = LazyInitializer.EnsureInitialized(ref _edges, ref _edgesCreated, ref _edgesLock,
+            () => RowEdgeCache.TryCreate(DataStart, RowBytes, Length, EdgeBudgetBytes));
+        int shortRows = reader.ReadRows(DataStart, RowBytes, indices, dst, edges);
         Interlocked.Add(ref _directRows, indices.Length);
+        Interlocked.Add(ref _directShortRows, shortRows);
         return true;
     }
 }

@@ -193,6 +193,125 @@ public sealed class NpyArrayDirectTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => array.Gather([36, 0, 8, 39]));
     }
 
+    [Fact]
+    public void Gather_NpySaveRowsReadAgain_EveryRowReadABlockShorterWithTheSameBytes()
+    {
+        // Rows of 3,072 float32 (12,288 bytes, three blocks) after the 128-byte header: each spans four blocks, the last
+        // holding its final 128 bytes. Every 20th of 640 rows (a few to a MiB: scattered), shuffled. The first read keeps
+        // each row's last 128 bytes, so the second reads three blocks a row.
+        string path = Write(rows: 640, rowShape: [3_072]);
+        long[] indices = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
+
+        AssertSameRows(mapped, direct, indices);
+        Assert.Equal(0, direct.DirectShortRowsRead);
+        AssertSameRows(mapped, direct, [.. Enumerable.Reverse(indices)]);
+
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, direct.DirectShortRowsRead);
+        Assert.Equal(DirectReadsWork(path) ? 2 * indices.Length : 0, direct.DirectRowsRead);
+    }
+
+    [Fact]
+    public void Gather_RowsBeforeOnesAlreadyRead_ReadABlockShorter()
+    {
+        // Row r's last 128 bytes lie in the first block of row r + 1: reading rows 20k + 1 keeps the edges of rows 20k.
+        string path = Write(rows: 640, rowShape: [3_072]);
+        long[] before = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        long[] after = [.. before.Select(r => r + 1)];
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
+
+        AssertSameRows(mapped, direct, after);
+        AssertSameRows(mapped, direct, before);
+
+        Assert.Equal(DirectReadsWork(path) ? before.Length : 0, direct.DirectShortRowsRead);
+    }
+
+    [Fact]
+    public void Gather_RowsOfVaryingOffsetsReadAgain_RowsWithAnEdgeReadShorterWithTheSameBytes()
+    {
+        // Rows of 301,200 bytes start 128 + 2,192 r bytes into a block (mod 4,096): some span one block more than their
+        // size needs, with the edge at the head or the tail. Every fourth row, twice.
+        string path = Write();
+        long[] indices = [36, 0, 8, 24, 4, 16, 32, 12, 28, 20];
+        long rowBytes = RowElements * sizeof(float);
+        int withEdges = indices.Count(r => RowEdgeCache.EdgeOf(128, rowBytes, r).Length > 0);
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
+
+        AssertSameRows(mapped, direct, indices);
+        AssertSameRows(mapped, direct, indices);
+
+        Assert.InRange(withEdges, 1, indices.Length - 1);
+        Assert.Equal(DirectReadsWork(path) ? withEdges : 0, direct.DirectShortRowsRead);
+    }
+
+    [Fact]
+    public void Gather_FileRewrittenBetweenReads_ReadsTheNewBytes()
+    {
+        string path = Write(rows: 640, rowShape: [3_072]);
+        long[] indices = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
+        AssertSameRows(mapped, direct, indices);
+        // Each read row's last 128 bytes, the edges just kept, become 0x41 bytes (12.078431f), in place; after a pause, so
+        // the file's status-change time moves on the kernel's clock tick.
+        Thread.Sleep(50);
+        using (var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            foreach (long r in indices)
+            {
+                writer.Position = 128 + (r + 1) * 12_288 - 128;
+                writer.Write(Enumerable.Repeat((byte)0x41, 128).ToArray());
+            }
+        }
+
+        using (Tensor rows = direct.Gather(indices))
+            Assert.Equal(12.078431f, rows[0, 3_071].item<float>(), 5);
+        AssertSameRows(mapped, direct, indices);
+
+        // The second read after the change read whole rows (no edge kept in the new generation), the third short ones.
+        Assert.Equal(DirectReadsWork(path) ? indices.Length : 0, direct.DirectShortRowsRead);
+    }
+
+    [Fact]
+    public void Gather_EdgeBudgetForSomeRows_OnlyThoseReadShorter()
+    {
+        // An edge of 128 bytes is kept with an 8-byte stamp: a budget of 320 x 136 bytes keeps rows 0-319, 16 of the 32 read.
+        string path = Write(rows: 640, rowShape: [3_072]);
+        long[] indices = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
+        direct.EdgeBudgetBytes = 320 * 136;
+
+        AssertSameRows(mapped, direct, indices);
+        AssertSameRows(mapped, direct, indices);
+
+        Assert.Equal(DirectReadsWork(path) ? 16 : 0, direct.DirectShortRowsRead);
+    }
+
+    private static NpyArray OpenMapped(string path)
+    {
+        var array = NpyArray.Open(path);
+        array.DirectReadMinBytes = long.MaxValue;
+        return array;
+    }
+
+    private static NpyArray OpenDirect(string path)
+    {
+        var array = NpyArray.Open(path);
+        array.DirectReadMinBytes = 0;
+        return array;
+    }
+
+    private static void AssertSameRows(NpyArray mapped, NpyArray direct, long[] indices)
+    {
+        using Tensor expected = mapped.Gather(indices);
+        using Tensor actual = direct.Gather(indices);
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+    }
+
     // Gathers the rows once through the mapping alone and once with the direct path allowed, asserts the same bytes, and
     // returns how many rows the direct path read.
     private static long GatherThroughTheMappingAndDirectly(string path, long[] indices)
