@@ -107,7 +107,7 @@ internal static class ColdBenchmark
         string[] given = options.GetList("cases", []);
         if (given.Length > 0)
             return [.. given];
-        var cases = new List<string> { "default:random", "default:random:page", "default:random:b2048" };
+        var cases = new List<string> { "default:random", "default:random:e2", "default:random:page", "default:random:b2048" };
         foreach (string workers in options.GetList("workers", ["1", "2", "4"]))
         {
             foreach (string prefetch in options.GetList("prefetch", ["2", "4", "8"]))
@@ -120,12 +120,13 @@ internal static class ColdBenchmark
         return cases;
     }
 
-    // A case is contender:order[:wW-pP[-bB][-nohints][-page]]; contender is loader (pageHints on unless -nohints), default or
-    // naive; bB sets the batch size (256 unless given); page reads the same rows from the page-aligned file.
+    // A case is contender:order[:wW-pP[-bB][-eE][-nohints][-page]]; contender is loader (pageHints on unless -nohints),
+    // default or naive; bB sets the batch size (256 unless given); eE times the E-th epoch of one loader (the ones before it
+    // untimed, the cache emptied again before it); page reads the same rows from the page-aligned file.
     private static (RunResult R, long CgroupPeak)? RunCase(string c, MemoryCgroup cgroup, int limitMiB, int rowCount, string dir, int timeout, string drop)
     {
         string[] parts = c.Split(':');
-        string workers = "2", prefetch = "4", hints = "true", page = "false", batch = "256";
+        string workers = "2", prefetch = "4", hints = "true", page = "false", batch = "256", epochs = "1";
         if (parts.Length > 2)
         {
             foreach (string setting in parts[2].Split('-'))
@@ -140,15 +141,17 @@ internal static class ColdBenchmark
                     prefetch = setting[1..];
                 else if (setting.StartsWith('b') && int.TryParse(setting[1..], CultureInfo.InvariantCulture, out int b) && b > 0)
                     batch = setting[1..];
+                else if (setting.StartsWith('e') && int.TryParse(setting[1..], CultureInfo.InvariantCulture, out int e) && e > 0)
+                    epochs = setting[1..];
                 else
-                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP, bB, nohints or page.");
+                    throw new ArgumentException($"Unknown setting '{setting}' in case '{c}'; use wW, pP, bB, eE, nohints or page.");
             }
         }
         Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} cold {c} in {limitMiB} MiB, load {Load()}");
         cgroup.ResetPeak();
         RunResult? r = ChildProcess.Run(
             ["--child", "cold", "--rows", rowCount.ToString(CultureInfo.InvariantCulture), "--contender", parts[0], "--order", parts[1], "--data", dir,
-             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page, "--batch", batch, "--drop", drop],
+             "--timeout-s", timeout.ToString(CultureInfo.InvariantCulture), "--workers", workers, "--prefetch", prefetch, "--hints", hints, "--page", page, "--batch", batch, "--epochs", epochs, "--drop", drop],
             shellPrefix: cgroup.ShellPrefix,
             timeout: TimeSpan.FromSeconds(timeout + 120));
         long peak = cgroup.PeakBytes;

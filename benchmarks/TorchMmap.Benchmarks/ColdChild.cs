@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace TorchMmap.Benchmarks;
 
-/// <summary>One cold-cache epoch in this process (which the parent has put in a memory cgroup), time-boxed.</summary>
+/// <summary>One cold-cache epoch in this process (which the parent has put in a memory cgroup), time-boxed; with
+/// <c>--epochs N</c>, the loader first runs N - 1 untimed epochs, so the timed one is what later epochs of training see.</summary>
 internal static unsafe class ColdChild
 {
     public static int Run(Options options)
@@ -33,6 +34,15 @@ internal static unsafe class ColdChild
             _ => new LoaderContender(w, dir, shuffle: false, workers: options.GetInt("workers", 2), copyThreads: null,
                 prefetch: options.GetInt("prefetch", 4), sampler: sampler, pageHints: options.Get("hints", "true") == "true"),
         };
+        int epochs = options.GetInt("epochs", 1);
+        if (epochs > 1 && loader is null)
+            throw new ArgumentException("--epochs applies to the loader only.");
+        for (int e = 1; e < epochs; e++)
+        {
+            foreach (Dictionary<string, Tensor> batch in loader!.Loader)
+            {
+            }
+        }
         using var self = Process.GetCurrentProcess();
         ColdCache.Drop(ColdCache.Mode(options), [w.ImagesPath(dir), w.LabelsPath(dir)]);
         long faults0 = ProcStats.MajorFaults();
