@@ -17,6 +17,9 @@ public sealed class NpyArrayDirectTests : IDisposable
     private const int Rows = 40;
     private static readonly long[] s_rowShape = [3, 100, 251];
 
+    // Every 20th of the 640 rows WriteWholeBlockRows writes (a few to a MiB: scattered), shuffled.
+    private static readonly long[] s_everyTwentieth = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+
     private readonly string _dir = Directory.CreateTempSubdirectory("torchmmap-direct-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -196,11 +199,9 @@ public sealed class NpyArrayDirectTests : IDisposable
     [Fact]
     public void Gather_NpySaveRowsReadAgain_EveryRowReadABlockShorterWithTheSameBytes()
     {
-        // Rows of 3,072 float32 (12,288 bytes, three blocks) after the 128-byte header: each spans four blocks, the last
-        // holding its final 128 bytes. Every 20th of 640 rows (a few to a MiB: scattered), shuffled. The first read keeps
-        // each row's last 128 bytes, so the second reads three blocks a row.
-        string path = Write(rows: 640, rowShape: [3_072]);
-        long[] indices = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        // The first read keeps each row's last 128 bytes, so the second reads three blocks a row.
+        string path = WriteWholeBlockRows();
+        long[] indices = s_everyTwentieth;
         using var mapped = OpenMapped(path);
         using var direct = OpenDirect(path);
 
@@ -213,11 +214,38 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void Gather_NumPySavedRowsReadTwice_MatchNumPysFancyIndexingBothTimes()
+    {
+        // np.save's own file (random float32 rows of 12,288 bytes, data at 128) and NumPy's x[idx] of the same rows, dumped
+        // raw: the second read, three blocks a row with the kept edges, must give NumPy's bytes as the first did.
+        string path = Path.Combine(_dir, "numpy.npy"), expectedPath = Path.Combine(_dir, "expected.raw");
+        string indices = string.Join(",", s_everyTwentieth);
+        NumPyScript.Run("""
+            import sys
+            import numpy as np
+            x = np.random.default_rng(20261129).standard_normal((640, 3, 32, 32)).astype('<f4')
+            np.save(sys.argv[1], x)
+            x[[int(i) for i in sys.argv[3].split(',')]].tofile(sys.argv[2])
+            """, path, expectedPath, indices);
+        byte[] expected = File.ReadAllBytes(expectedPath);
+        using var direct = OpenDirect(path);
+
+        for (int read = 0; read < 2; read++)
+        {
+            using Tensor rows = direct.Gather(s_everyTwentieth);
+            Assert.Equal(expected, rows.bytes.ToArray());
+        }
+
+        Assert.Equal(128, direct.DataStart);
+        Assert.Equal(DirectReadsWork(path) ? s_everyTwentieth.Length : 0, direct.DirectShortRowsRead);
+    }
+
+    [Fact]
     public void Gather_RowsBeforeOnesAlreadyRead_ReadABlockShorter()
     {
         // Row r's last 128 bytes lie in the first block of row r + 1: reading rows 20k + 1 keeps the edges of rows 20k.
-        string path = Write(rows: 640, rowShape: [3_072]);
-        long[] before = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        string path = WriteWholeBlockRows();
+        long[] before = s_everyTwentieth;
         long[] after = [.. before.Select(r => r + 1)];
         using var mapped = OpenMapped(path);
         using var direct = OpenDirect(path);
@@ -250,8 +278,8 @@ public sealed class NpyArrayDirectTests : IDisposable
     [Fact]
     public void Gather_FileRewrittenBetweenReads_ReadsTheNewBytes()
     {
-        string path = Write(rows: 640, rowShape: [3_072]);
-        long[] indices = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        string path = WriteWholeBlockRows();
+        long[] indices = s_everyTwentieth;
         using var mapped = OpenMapped(path);
         using var direct = OpenDirect(path);
         AssertSameRows(mapped, direct, indices);
@@ -279,8 +307,8 @@ public sealed class NpyArrayDirectTests : IDisposable
     public void Gather_EdgeBudgetForSomeRows_OnlyThoseReadShorter()
     {
         // An edge of 128 bytes is kept with an 8-byte stamp: a budget of 320 x 136 bytes keeps rows 0-319, 16 of the 32 read.
-        string path = Write(rows: 640, rowShape: [3_072]);
-        long[] indices = [.. Enumerable.Range(0, 32).Select(i => (long)(i * 13 % 32 * 20))];
+        string path = WriteWholeBlockRows();
+        long[] indices = s_everyTwentieth;
         using var mapped = OpenMapped(path);
         using var direct = OpenDirect(path);
         direct.EdgeBudgetBytes = 320 * 136;
@@ -316,18 +344,18 @@ public sealed class NpyArrayDirectTests : IDisposable
     // returns how many rows the direct path read.
     private static long GatherThroughTheMappingAndDirectly(string path, long[] indices)
     {
-        using var mapped = NpyArray.Open(path);
-        mapped.DirectReadMinBytes = long.MaxValue;
-        using var direct = NpyArray.Open(path);
-        direct.DirectReadMinBytes = 0;
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
 
-        using Tensor expected = mapped.Gather(indices);
-        using Tensor actual = direct.Gather(indices);
+        AssertSameRows(mapped, direct, indices);
 
-        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
         Assert.Equal(0, mapped.DirectRowsRead);
         return direct.DirectRowsRead;
     }
+
+    // Rows of 3,072 float32 (12,288 bytes, three blocks) after np.save's 128-byte header: each spans four blocks, the last
+    // holding its final 128 bytes.
+    private string WriteWholeBlockRows() => Write(rows: 640, rowShape: [3_072]);
 
     private static long RowElements => s_rowShape.Aggregate(1L, (a, b) => a * b);
 
