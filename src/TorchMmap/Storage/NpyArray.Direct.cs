@@ -31,9 +31,6 @@ public sealed partial class NpyArray
     /// <summary>Rows read with O_DIRECT a block shorter, their edge kept, so far.</summary>
     internal long DirectShortRowsRead => Interlocked.Read(ref _directShortRows);
 
-    /// <summary>The edges kept for this array's direct reads, or null (none yet, or none worth keeping).</summary>
-    internal RowEdgeCache? Edges => Volatile.Read(ref _edges);
-
     // Rows scattered over data larger than the memory the process may use: each row costs one disk read whichever way it
     // is read, and through the mapping it also costs a page-cache insertion, a reclaim, and read-ahead no row wants (a
     // fault reads up to read_ahead_kb around it unless the mapping is marked random). Only read-only C-order arrays whose
