@@ -21,9 +21,9 @@ public sealed partial class NpyArray
     /// path is taken only where the page cache cannot hold the file anyway. Settable for tests.</summary>
     internal long DirectReadMinBytes { get; set; } = MemoryBudget.Bytes;
 
-    /// <summary>The memory the direct path may keep row edges in (<see cref="RowEdgeCache"/>): a share of the memory this
-    /// process may use. Settable for tests, before the first direct read.</summary>
-    internal long EdgeBudgetBytes { get; set; } = MemoryBudget.Bytes / RowEdgeCache.BudgetShare;
+    /// <summary>The budget this array's row edges (<see cref="RowEdgeCache"/>) are reserved from: the process's. Settable for
+    /// tests, before the first direct read.</summary>
+    internal RowEdgeBudget EdgeBudget { get; set; } = RowEdgeBudget.Shared;
 
     /// <summary>Rows read with O_DIRECT so far.</summary>
     internal long DirectRowsRead => Interlocked.Read(ref _directRows);
@@ -76,13 +76,21 @@ public sealed partial class NpyArray
         }
     }
 
+    // Gives the edges' memory back to the budget; no cache is created after this (a read still under way when the array is
+    // disposed finds the slot taken), so none holds a reservation past the array.
+    private void ReleaseEdges()
+    {
+        LazyInitializer.EnsureInitialized(ref _edges, ref _edgesCreated, ref _edgesLock, () => null)?.Release();
+        Volatile.Write(ref _edges, null);
+    }
+
     // Reads the rows with O_DIRECT when the batch qualifies and the file system allows it; false leaves them to the mapping.
     private unsafe bool TryReadDirect(in MappedFile.Lease lease, ReadOnlySpan<long> indices, byte* dst)
     {
         if (!ShouldReadDirect(indices) || lease.File.Direct is not { } reader)
             return false;
         RowEdgeCache? edges = LazyInitializer.EnsureInitialized(ref _edges, ref _edgesCreated, ref _edgesLock,
-            () => RowEdgeCache.TryCreate(DataStart, RowBytes, Length, EdgeBudgetBytes));
+            () => RowEdgeCache.TryCreate(DataStart, RowBytes, Length, EdgeBudget));
         int shortRows = reader.ReadRows(DataStart, RowBytes, indices, dst, edges);
         Interlocked.Add(ref _directRows, indices.Length);
         Interlocked.Add(ref _directShortRows, shortRows);

@@ -332,7 +332,11 @@ public sealed partial class NpyArray : IDisposable
 
     /// <summary>Unmaps the file once no read is using it. Calling it again does nothing.</summary>
     /// <remarks>Tensors returned earlier are copies and stay valid.</remarks>
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        ReleaseEdges();
+    }
 
     /// <summary>Returns the path, dtype and shape, e.g. <c>x.npy: &lt;f4 (100, 3)</c>.</summary>
     /// <returns>A description.</returns>

@@ -13,13 +13,11 @@ namespace TorchMmap.Storage;
 /// <remarks>
 /// Thread safe: each row's edge has a stamp, written after its bytes, so a reader that finds the stamp unchanged around
 /// its copy has whole bytes; a writer claims a row by swapping its stamp for <c>Busy</c>. A change of the file (its
-/// status-change time or size, checked once per batch) starts a new generation, in which no edge kept before counts.
+/// status-change time or size, checked once per batch) starts a new generation, in which no edge kept before counts. The
+/// memory comes from a <see cref="RowEdgeBudget"/>, given back by <see cref="Release"/>.
 /// </remarks>
 internal sealed class RowEdgeCache
 {
-    /// <summary>The share of the memory budget edges may take; rows beyond it are read whole.</summary>
-    public const int BudgetShare = 8;
-
     // An edge longer than this share of its row costs more memory than the block it saves is worth.
     private const int MaxEdgeShare = 16;
     private const long Busy = -1;
@@ -30,14 +28,18 @@ internal sealed class RowEdgeCache
     private readonly long[] _stamps;
     private readonly byte[] _edges;
     private readonly object _changeLock = new();
+    private readonly RowEdgeBudget _budget;
+    private long _reserved;
     private long _generation = 1;
     private (long ChangedNs, long Size)? _fileStamp;
 
-    private RowEdgeCache(long dataStart, long rowBytes, int capacity, long rows)
+    private RowEdgeCache(long dataStart, long rowBytes, int capacity, long rows, RowEdgeBudget budget, long reserved)
     {
         _dataStart = dataStart;
         _rowBytes = rowBytes;
         _capacity = capacity;
+        _budget = budget;
+        _reserved = reserved;
         _stamps = new long[rows];
         _edges = new byte[rows * capacity];
     }
@@ -63,9 +65,10 @@ internal sealed class RowEdgeCache
     /// <summary>Where row <paramref name="row"/>'s edge lies in this cache's array.</summary>
     public Edge EdgeOf(long row) => EdgeOf(_dataStart, _rowBytes, row);
 
-    /// <summary>A cache for the rows of an array, or null when keeping edges would not pay: no row has one, an edge can
-    /// exceed a sixteenth of its row, or <paramref name="budgetBytes"/> holds none.</summary>
-    public static RowEdgeCache? TryCreate(long dataStart, long rowBytes, long rows, long budgetBytes)
+    /// <summary>A cache for the rows of an array, its memory reserved from <paramref name="budget"/> (as many rows from the
+    /// first as it holds), or null when keeping edges would not pay: no row has one, an edge can exceed a sixteenth of its
+    /// row, or the budget has no room left.</summary>
+    public static RowEdgeCache? TryCreate(long dataStart, long rowBytes, long rows, RowEdgeBudget budget)
     {
         if (rowBytes <= 0 || rows <= 0)
             return null;
@@ -78,9 +81,13 @@ internal sealed class RowEdgeCache
             capacity = Math.Max(capacity, EdgeOf(dataStart, rowBytes, r).Length);
         if (capacity == 0 || (long)capacity * MaxEdgeShare > rowBytes)
             return null;
-        long kept = Math.Min(rows, Math.Min(budgetBytes / (capacity + sizeof(long)), Array.MaxLength / capacity));
-        return kept <= 0 ? null : new RowEdgeCache(dataStart, rowBytes, capacity, kept);
+        long rowCost = capacity + sizeof(long);
+        long reserved = budget.Reserve(Math.Min(rows, Array.MaxLength / capacity) * rowCost, rowCost);
+        return reserved == 0 ? null : new RowEdgeCache(dataStart, rowBytes, capacity, reserved / rowCost, budget, reserved);
     }
+
+    /// <summary>Gives the cache's memory back to its budget (once; the cache stays usable, its arrays collected with it).</summary>
+    public void Release() => _budget.Release(Interlocked.Exchange(ref _reserved, 0));
 
     /// <summary>Checks the file for changes since the last call and returns the generation this batch reads and keeps edges
     /// in, or 0 when the file's status cannot be read (then no edge is used or kept).</summary>

@@ -241,6 +241,23 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_ArrayWithKeptEdges_GivesTheirMemoryBack()
+    {
+        // 640 rows with 128-byte edges take 640 x 136 bytes of the budget from the first direct read until the array goes.
+        string path = WriteWholeBlockRows();
+        var budget = new RowEdgeBudget(1L << 20);
+        var direct = OpenDirect(path);
+        direct.EdgeBudget = budget;
+
+        using (Tensor rows = direct.Gather(s_everyTwentieth))
+            Assert.Equal((1L << 20) - (DirectReadsWork(path) ? 640 * 136 : 0), budget.Free);
+        direct.Dispose();
+        direct.Dispose();
+
+        Assert.Equal(1L << 20, budget.Free);
+    }
+
+    [Fact]
     public void Gather_RowsBeforeOnesAlreadyRead_ReadABlockShorter()
     {
         // Row r's last 128 bytes lie in the first block of row r + 1: reading rows 20k + 1 keeps the edges of rows 20k.
@@ -311,7 +328,7 @@ public sealed class NpyArrayDirectTests : IDisposable
         long[] indices = s_everyTwentieth;
         using var mapped = OpenMapped(path);
         using var direct = OpenDirect(path);
-        direct.EdgeBudgetBytes = 320 * 136;
+        direct.EdgeBudget = new RowEdgeBudget(320 * 136);
 
         AssertSameRows(mapped, direct, indices);
         AssertSameRows(mapped, direct, indices);

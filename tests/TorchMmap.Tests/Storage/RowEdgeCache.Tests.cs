@@ -48,7 +48,7 @@ public sealed class RowEdgeCacheTests : IDisposable
     {
         // Each row's edge is 128 bytes (above), kept with an 8-byte stamp: 136 bytes a row. A budget of 100 rows and a half
         // keeps 100 of the 1,000.
-        RowEdgeCache? cache = RowEdgeCache.TryCreate(128, 12_288, 1_000, 100 * 136 + 68);
+        RowEdgeCache? cache = RowEdgeCache.TryCreate(128, 12_288, 1_000, new RowEdgeBudget(100 * 136 + 68));
 
         Assert.NotNull(cache);
         Assert.Equal(128, cache.Capacity);
@@ -60,7 +60,7 @@ public sealed class RowEdgeCacheTests : IDisposable
     {
         // Rows of 10,240 bytes (2.5 blocks) from 2,000 alternate: row 0, [2,000, 12,240), spans three blocks, as its size
         // needs; row 1, [12,240, 22,480), spans blocks 2 to 5, four, with 48 bytes in block 2 and 2,000 in block 5.
-        RowEdgeCache? cache = RowEdgeCache.TryCreate(2_000, 10_240, 10, long.MaxValue);
+        RowEdgeCache? cache = RowEdgeCache.TryCreate(2_000, 10_240, 10, new RowEdgeBudget(long.MaxValue));
 
         Assert.NotNull(cache);
         Assert.Equal(48, cache.Capacity);
@@ -74,20 +74,37 @@ public sealed class RowEdgeCacheTests : IDisposable
     [InlineData(128, 784)]        // MNIST rows: an edge can be half the row
     public void TryCreate_EdgesAbsentOrOverASixteenthOfTheRow_ReturnsNull(long dataStart, long rowBytes)
     {
-        Assert.Null(RowEdgeCache.TryCreate(dataStart, rowBytes, 10_000, long.MaxValue));
+        Assert.Null(RowEdgeCache.TryCreate(dataStart, rowBytes, 10_000, new RowEdgeBudget(long.MaxValue)));
     }
 
     [Fact]
     public void TryCreate_BudgetBelowOneRow_ReturnsNull()
     {
-        Assert.Null(RowEdgeCache.TryCreate(128, 12_288, 1_000, 135));
+        Assert.Null(RowEdgeCache.TryCreate(128, 12_288, 1_000, new RowEdgeBudget(135)));
+    }
+
+    [Fact]
+    public void TryCreate_TwoCachesFromOneBudget_SecondGetsWhatIsLeftUntilTheFirstIsReleased()
+    {
+        // 136 bytes a row (above): a budget of 150 rows holds the first array's 100 and 50 of the second's.
+        var budget = new RowEdgeBudget(150 * 136);
+
+        RowEdgeCache first = RowEdgeCache.TryCreate(128, 12_288, 100, budget)!;
+        RowEdgeCache second = RowEdgeCache.TryCreate(128, 12_288, 100, budget)!;
+        Assert.Null(RowEdgeCache.TryCreate(128, 12_288, 100, budget));
+        first.Release();
+        first.Release();
+
+        Assert.Equal(100, first.Rows);
+        Assert.Equal(50, second.Rows);
+        Assert.Equal(100 * 136, budget.Free);
     }
 
     [Fact]
     public void TryCopy_OfferedEdge_CopiesItsBytesOnceAndKeepsTheFirst()
     {
         using SafeFileHandle file = File.OpenHandle(WriteFile());
-        RowEdgeCache cache = RowEdgeCache.TryCreate(128, 12_288, 10, long.MaxValue)!;
+        RowEdgeCache cache = RowEdgeCache.TryCreate(128, 12_288, 10, new RowEdgeBudget(long.MaxValue))!;
         RowEdgeCache.Edge edge = cache.EdgeOf(3);
         long generation = cache.Begin(file);
         byte[] copy = new byte[128];
@@ -107,7 +124,7 @@ public sealed class RowEdgeCacheTests : IDisposable
     {
         string path = WriteFile();
         using SafeFileHandle file = File.OpenHandle(path);
-        RowEdgeCache cache = RowEdgeCache.TryCreate(128, 12_288, 10, long.MaxValue)!;
+        RowEdgeCache cache = RowEdgeCache.TryCreate(128, 12_288, 10, new RowEdgeBudget(long.MaxValue))!;
         RowEdgeCache.Edge edge = cache.EdgeOf(3);
         long before = cache.Begin(file);
         cache.Offer(3, edge, before, new byte[128]);
@@ -128,7 +145,7 @@ public sealed class RowEdgeCacheTests : IDisposable
     [Fact]
     public void Begin_StatusUnreadable_ReturnsZeroAndNothingIsKept()
     {
-        RowEdgeCache cache = RowEdgeCache.TryCreate(128, 12_288, 10, long.MaxValue)!;
+        RowEdgeCache cache = RowEdgeCache.TryCreate(128, 12_288, 10, new RowEdgeBudget(long.MaxValue))!;
         RowEdgeCache.Edge edge = cache.EdgeOf(3);
         using var invalid = new SafeFileHandle(-1, ownsHandle: false);
 
