@@ -258,6 +258,37 @@ public sealed class NpyArrayDirectTests : IDisposable
     }
 
     [Fact]
+    public void GatherInto_RandomBatchesFromFourThreads_RowsExactWhileEdgesAreKeptAndUsed()
+    {
+        // 400 batches of 32 rows drawn at random from every 5th row (scattered: at most 17 of a batch's rows share a MiB),
+        // read by four threads at once: rows' edges are offered by one thread while others read them, and every row must
+        // still be the mapping's. Rows r and r + 5 never share a block, so each edge comes from the row's own read.
+        string path = WriteWholeBlockRows();
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
+        long[][] batches = [.. Enumerable.Range(0, 400).Select(b =>
+        {
+            var random = new Random(b);
+            return Enumerable.Range(0, 32).Select(_ => 5L * random.Next(128)).Distinct().ToArray();
+        })];
+
+        Parallel.For(0, batches.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, b =>
+        {
+            using Tensor expected = mapped.Gather(batches[b]);
+            using Tensor actual = torch.empty([batches[b].Length, 3_072], ScalarType.Float32);
+            direct.GatherInto(batches[b], actual);
+            Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        });
+
+        // Each of the 128 rows is read whole the first time, and again only by a read racing that one (submitted before it
+        // kept the edge): a few at most, however the threads are scheduled, against the ~11,000 rows read.
+        long rows = batches.Sum(b => b.Length);
+        Assert.Equal(DirectReadsWork(path) ? rows : 0, direct.DirectRowsRead);
+        if (DirectReadsWork(path))
+            Assert.InRange(direct.DirectShortRowsRead, rows / 2, rows - 128);
+    }
+
+    [Fact]
     public void Gather_RowsBeforeOnesAlreadyRead_ReadABlockShorter()
     {
         // Row r's last 128 bytes lie in the first block of row r + 1: reading rows 20k + 1 keeps the edges of rows 20k.
