@@ -68,19 +68,12 @@ public sealed class NpyArrayDirectTests : IDisposable
     public void GatherInto_ManyBatchesFromSeveralThreads_EveryRowMatches()
     {
         string path = Write();
-        using var mapped = NpyArray.Open(path);
-        mapped.DirectReadMinBytes = long.MaxValue;
-        using var direct = NpyArray.Open(path);
-        direct.DirectReadMinBytes = 0;
+        using var mapped = OpenMapped(path);
+        using var direct = OpenDirect(path);
         long[][] batches = Enumerable.Range(0, 16).Select(b => new long[] { b % 4, 4 + (b % 4), 12 + (b % 4), 20 + (b % 4), 28 + (b % 4), 36 + (b % 4) }).ToArray();
 
-        Parallel.For(0, batches.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, b =>
-        {
-            using Tensor expected = mapped.Gather(batches[b]);
-            using Tensor actual = torch.empty([batches[b].Length, .. s_rowShape], ScalarType.Float32);
-            direct.GatherInto(batches[b], actual);
-            Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
-        });
+        AssertSameRowsOnFourThreads(mapped, direct, batches);
+
         Assert.Equal(DirectReadsWork(path) ? batches.Sum(b => b.Length) : 0, direct.DirectRowsRead);
     }
 
@@ -272,13 +265,7 @@ public sealed class NpyArrayDirectTests : IDisposable
             return Enumerable.Range(0, 32).Select(_ => 5L * random.Next(128)).Distinct().ToArray();
         })];
 
-        Parallel.For(0, batches.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, b =>
-        {
-            using Tensor expected = mapped.Gather(batches[b]);
-            using Tensor actual = torch.empty([batches[b].Length, 3_072], ScalarType.Float32);
-            direct.GatherInto(batches[b], actual);
-            Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
-        });
+        AssertSameRowsOnFourThreads(mapped, direct, batches);
 
         // Each of the 128 rows is read whole the first time, and again only by a read racing that one (submitted before it
         // kept the edge): a few at most, however the threads are scheduled, against the ~11,000 rows read.
@@ -380,6 +367,16 @@ public sealed class NpyArrayDirectTests : IDisposable
         array.DirectReadMinBytes = 0;
         return array;
     }
+
+    // Gathers the batches on four threads at once, each into a tensor of its own, and asserts the mapping's bytes.
+    private static void AssertSameRowsOnFourThreads(NpyArray mapped, NpyArray direct, long[][] batches) =>
+        Parallel.For(0, batches.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, b =>
+        {
+            using Tensor expected = mapped.Gather(batches[b]);
+            using Tensor actual = torch.empty(expected.shape, ScalarType.Float32);
+            direct.GatherInto(batches[b], actual);
+            Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        });
 
     private static void AssertSameRows(NpyArray mapped, NpyArray direct, long[] indices)
     {
